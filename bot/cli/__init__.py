@@ -1,0 +1,63 @@
+"""The ``supportbot`` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.errors import SupportBotError
+from bot.settings import Settings, settings_help
+
+app = typer.Typer(
+    name="supportbot",
+    help="Self-hostable customer-support assistant: grounded answers from your knowledge "
+    "base, honest escalation to people.",
+    epilog="Configuration (environment variables or a .env file):\n\n"
+    + settings_help().replace("\n", "\n\n"),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def load_settings(ctx: typer.Context) -> Settings:
+    """The settings built once by the root callback."""
+    settings = ctx.find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"supportbot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:
+        typer.echo(f"supportbot: invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _register() -> None:
+    # Importing the command modules registers their commands on ``app``.
+    from bot.cli import ask, demo, evaluate, ingest  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except SupportBotError as exc:
+        typer.echo(f"supportbot: {exc}", err=True)
+        sys.exit(1)

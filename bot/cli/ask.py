@@ -1,0 +1,49 @@
+"""``supportbot ask "QUESTION"``"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+
+from bot.cli import app, load_settings
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="The customer's question."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: answer, "
+                                 "citations, escalated, reason, tier."),
+    explain: bool = typer.Option(False, "--explain", help="Also print the decision path "
+                                 "(scores, gate verdict, latency per stage)."),
+) -> None:
+    """Answer one question without a server, through the same path the server uses."""
+    from bot.core.turn import answer_question
+    from bot.runtime import Runtime
+
+    settings = load_settings(ctx)
+    runtime = Runtime(settings)
+    outcome = asyncio.run(answer_question(
+        question, runtime.knowledge, runtime.ladder, threshold=settings.answer_threshold,
+        top_k=settings.top_k, max_chars=settings.max_question_chars))
+    if as_json:
+        payload = outcome.to_dict()
+        if explain:
+            payload["decision"] = [{"stage": s.stage, "ms": s.ms, **s.detail}
+                                   for s in outcome.decision]
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    typer.echo(outcome.answer)
+    if outcome.citations:
+        typer.echo("\nSources:")
+        for c in outcome.citations:
+            where = f"{c.source}#{c.anchor}" if c.anchor else c.source
+            typer.echo(f"  [{c.n}] {c.title} ({where}, score {c.score:.2f})")
+    if outcome.escalated:
+        typer.echo(f"\n(escalated: {outcome.reason})")
+    if explain:
+        typer.echo("\nDecision path:")
+        for step in outcome.decision:
+            typer.echo(f"  {step.stage:<18} {step.ms:>8.1f} ms  {json.dumps(step.detail)}")

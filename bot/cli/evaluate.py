@@ -1,0 +1,59 @@
+"""``supportbot eval QUESTIONS.jsonl``"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+
+from bot.cli import app, load_settings
+
+
+@app.command("eval")
+def evaluate_command(
+    ctx: typer.Context,
+    questions: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                     help="JSON lines: id, question, kind, source, anchor, "
+                                     "gold."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="One line per question."),
+) -> None:
+    """Score the answer path on a questions file (ingests nothing itself).
+
+    Prints hit@1 and hit@3 of the retrieved passages, the share of out-of-scope
+    questions declined, the share of in-scope questions wrongly escalated, and
+    latency p50/p95, with the shipped threshold.
+    """
+    from bot.core.turn import TurnOutcome, answer_question
+    from bot.evaluation import QuestionResult, evaluate, load_questions
+    from bot.runtime import Runtime
+
+    settings = load_settings(ctx)
+    runtime = Runtime(settings)
+    items = load_questions(questions)
+
+    async def turn(text: str) -> TurnOutcome:
+        return await answer_question(text, runtime.knowledge, runtime.ladder,
+                                     threshold=settings.answer_threshold, top_k=settings.top_k,
+                                     max_chars=settings.max_question_chars)
+
+    def show(result: QuestionResult) -> None:
+        if verbose:
+            mark = {1: "H1", 2: "h2", 3: "h3"}.get(result.hit_rank or 0, "--")
+            if result.question.kind == "out_of_scope":
+                mark = "OK" if result.escalated else "!!"
+            conf = f"{result.confidence:.3f}" if result.confidence is not None else "  -  "
+            typer.echo(f"{result.question.id:>10} {result.question.kind:<12} {mark} "
+                       f"conf {conf} {'escalated:' + str(result.reason) if result.escalated else 'answered'}")
+
+    runtime.knowledge.search("warm up", 1)  # load the model before timing anything
+    report = asyncio.run(evaluate(items, turn, show))
+    metrics = report.metrics()
+    metrics["threshold"] = settings.answer_threshold
+    if as_json:
+        typer.echo(json.dumps(metrics))
+        return
+    for key, value in metrics.items():
+        typer.echo(f"{key:<28} {value}")

@@ -1,0 +1,133 @@
+"""``supportbot eval``: run a questions file through the answer path and score it.
+
+Questions file: JSON lines with ``id``, ``question``, ``kind`` (``in_scope`` or
+``out_of_scope``) and, for in-scope questions, ``source``, ``anchor`` and ``gold``
+(a phrase that occurs only in the right section). A cited passage is a *hit* when
+its source and anchor match, or when its text contains the gold phrase.
+
+Retrieval hits are counted on the passages the turn retrieved (what it cites when
+it answers), whether or not the turn then escalated; the escalation rates say how
+the confidence gate treated each kind of question.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.core.turn import TurnOutcome
+from bot.core.types import Passage
+from bot.errors import EvaluationError
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    kind: str
+    source: str | None = None
+    anchor: str | None = None
+    gold: str | None = None
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    hit_rank: int | None  # 1-based rank of the first hit among retrieved passages
+    escalated: bool
+    reason: str | None
+    confidence: float | None
+    seconds: float
+
+
+@dataclass
+class EvalReport:
+    results: list[QuestionResult] = field(default_factory=list)
+
+    def _in(self) -> list[QuestionResult]:
+        return [r for r in self.results if r.question.kind == "in_scope"]
+
+    def _out(self) -> list[QuestionResult]:
+        return [r for r in self.results if r.question.kind == "out_of_scope"]
+
+    def metrics(self) -> dict[str, Any]:
+        inside, outside = self._in(), self._out()
+        latencies = sorted(r.seconds for r in self.results)
+
+        def rate(items: list[QuestionResult], ok: Callable[[QuestionResult], bool]) -> float:
+            return round(sum(ok(r) for r in items) / len(items), 4) if items else 0.0
+
+        return {
+            "questions": len(self.results),
+            "in_scope": len(inside),
+            "out_of_scope": len(outside),
+            "hit@1": rate(inside, lambda r: r.hit_rank == 1),
+            "hit@3": rate(inside, lambda r: r.hit_rank is not None and r.hit_rank <= 3),
+            "answered_correctly": rate(inside, lambda r: not r.escalated and r.hit_rank == 1),
+            "out_of_scope_declined": rate(outside, lambda r: r.escalated),
+            "in_scope_wrongly_escalated": rate(inside, lambda r: r.escalated),
+            "latency_p50_ms": round(_percentile(latencies, 50) * 1000, 1),
+            "latency_p95_ms": round(_percentile(latencies, 95) * 1000, 1),
+        }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions: list[Question] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            question = Question(id=str(raw.get("id", number)), question=str(raw["question"]),
+                                kind=str(raw.get("kind", "in_scope")), source=raw.get("source"),
+                                anchor=raw.get("anchor"), gold=raw.get("gold"))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise EvaluationError(f"{path}:{number}: not a question record ({exc})") from exc
+        if question.kind not in ("in_scope", "out_of_scope"):
+            raise EvaluationError(f"{path}:{number}: kind must be in_scope or out_of_scope")
+        questions.append(question)
+    if not questions:
+        raise EvaluationError(f"{path}: no questions")
+    return questions
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_hit(question: Question, passage: Passage) -> bool:
+    if question.source and question.anchor and passage.anchor == question.anchor and (
+            passage.source == question.source or passage.source.endswith("/" + question.source)):
+        return True
+    return bool(question.gold) and _squash(question.gold or "") in _squash(passage.text)
+
+
+async def evaluate(questions: list[Question],
+                   turn: Callable[[str], Awaitable[TurnOutcome]],
+                   on_result: Callable[[QuestionResult], None] | None = None) -> EvalReport:
+    report = EvalReport()
+    for question in questions:
+        started = time.perf_counter()
+        outcome = await turn(question.question)
+        seconds = time.perf_counter() - started
+        rank = next((i + 1 for i, p in enumerate(outcome.passages) if is_hit(question, p)),
+                    None)
+        result = QuestionResult(question, rank, outcome.escalated, outcome.reason,
+                                outcome.confidence, seconds)
+        report.results.append(result)
+        if on_result:
+            on_result(result)
+    return report

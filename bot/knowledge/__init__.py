@@ -1,0 +1,1 @@
+"""The knowledge base: loading documents, chunking, embedding, storing, retrieving."""

@@ -1,0 +1,163 @@
+"""Ingestion: files → sections → chunks → vectors → store, idempotent by content hash.
+
+A file's *fingerprint* is its content hash plus the chunker version and the
+embedder: when all three match what the store holds, the file is skipped; when
+any differs, the file's old chunks are replaced. ``prune`` removes files that
+were ingested from the same root folders and are gone from disk. A file that
+cannot be read is reported by name and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.core.types import Chunk
+from bot.errors import DocumentError, UnsupportedDocument
+from bot.knowledge.chunking import CHUNKER_VERSION, chunk_sections
+from bot.knowledge.embedder import Embedder
+from bot.knowledge.loaders import is_supported, load_document
+from bot.knowledge.store import ChromaStore
+
+ProgressCallback = Callable[[int, int, str], None]  # (files done, files total, current source)
+EMBED_BATCH_CHUNKS = 512  # embed several small files in one call: the model prefers batches
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    source: str  # the name cited to customers: relative to the ingest root
+    root: str  # absolute root folder, so --prune only touches files from the same roots
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # unsupported types met in a folder walk
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated",
+                 f"{len(self.unchanged)} unchanged", f"{len(self.removed)} removed",
+                 f"{len(self.failed)} failed"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (unsupported type)")
+        return (f"Ingested {', '.join(parts)}; {self.chunks} chunks written "
+                f"in {self.seconds:.1f}s.")
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[tuple[str, str]]]:
+    """Files to ingest, files skipped by type, and paths that do not exist."""
+    found: list[SourceFile] = []
+    skipped: list[str] = []
+    missing: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            root = path.resolve()
+            for file in sorted(root.rglob("*")):
+                relative = file.relative_to(root)
+                if not file.is_file() or any(p.startswith(".") for p in relative.parts):
+                    continue
+                if is_supported(file):
+                    found.append(SourceFile(file, relative.as_posix(), str(root)))
+                else:
+                    skipped.append(relative.as_posix())
+        elif path.is_file():
+            found.append(SourceFile(path, path.name, str(path.resolve().parent)))
+        else:
+            missing.append((str(path), "no such file or directory"))
+    return found, skipped, missing
+
+
+class Ingestor:
+    """Runs ingestion batches against one store with one embedder."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    def fingerprint(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        return f"{digest}:c{CHUNKER_VERSION}:{self.embedder.name}:{self.embedder.max_tokens}"
+
+    def chunk(self, source: str, data: bytes) -> list[Chunk]:
+        document = load_document(source, data)
+        return chunk_sections(document.sections, self.embedder.count_tokens,
+                              self.embedder.max_tokens)
+
+    def run(self, paths: Sequence[Path], prune: bool = False,
+            progress: ProgressCallback | None = None) -> IngestReport:
+        started = time.perf_counter()
+        files, skipped, missing = discover(paths)
+        report = IngestReport(skipped=skipped, failed=list(missing))
+        known = self.store.files()
+        pending: list[tuple[SourceFile, str, list[Chunk], bool]] = []
+        pending_chunks = 0
+
+        def flush() -> None:
+            nonlocal pending, pending_chunks
+            if not pending:
+                return
+            all_chunks = [c for _, _, chunks, _ in pending for c in chunks]
+            vectors = self.embedder.embed([c.embedding_text() for c in all_chunks])
+            offset = 0
+            for file, fingerprint, chunks, is_update in pending:
+                self.store.replace_file(file.source, chunks, vectors[offset:offset + len(chunks)],
+                                        fingerprint, file.root)
+                offset += len(chunks)
+                (report.updated if is_update else report.added).append(file.source)
+                report.chunks += len(chunks)
+            pending, pending_chunks = [], 0
+
+        for done, file in enumerate(files):
+            if progress:
+                progress(done, len(files), file.source)
+            try:
+                data = file.path.read_bytes()
+            except OSError as exc:
+                report.failed.append((file.source, f"cannot read ({exc.strerror})"))
+                continue
+            fingerprint = self.fingerprint(data)
+            previous = known.get(file.source)
+            if previous and previous.fingerprint == fingerprint:
+                report.unchanged.append(file.source)
+                continue
+            try:
+                chunks = self.chunk(file.source, data)
+            except DocumentError as exc:
+                report.failed.append((file.source, exc.reason))
+                continue
+            pending.append((file, fingerprint, chunks, previous is not None))
+            pending_chunks += len(chunks)
+            if pending_chunks >= EMBED_BATCH_CHUNKS:
+                flush()
+        flush()
+
+        if prune:
+            roots = {f.root for f in files} | {str(p.resolve()) for p in paths if p.is_dir()}
+            present = {f.source for f in files}
+            for source, record in known.items():
+                if record.root in roots and source not in present:
+                    self.store.delete_file(source)
+                    report.removed.append(source)
+        if progress:
+            progress(len(files), len(files), "")
+        if report.changed:
+            self.store.bump_generation()
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+__all__ = ["IngestReport", "Ingestor", "SourceFile", "UnsupportedDocument", "discover"]

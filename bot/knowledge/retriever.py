@@ -1,0 +1,142 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), per section, scored 0..1.
+
+Candidates come from both lists: the dense neighbours of the question and the
+BM25 best matches (which is what finds exact error codes such as ``E-4012``, where
+embeddings are weak). Each section is represented by its best chunk and ranked by
+that chunk's cosine similarity plus a small share of the section's term coverage;
+then the section's chunks are merged into one passage, so a citation shows the
+whole answer, not a fragment.
+
+Measured on the Python FAQ eval set, ranking by dense similarity beat reciprocal
+rank fusion with BM25 (colloquial questions share few words with the FAQ), so the
+lexical side widens the pool and breaks near-ties instead of voting equally.
+Whether the best passage is good enough to answer from is a separate, absolute
+signal: :func:`bot.core.confidence.confidence`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.protocols import KnowledgeBase
+from bot.core.confidence import confidence, term_coverage
+from bot.core.text import content_terms
+from bot.core.types import Chunk, Passage
+from bot.knowledge.embedder import Embedder, Vectors
+from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.store import ChromaStore
+
+LEXICAL_CANDIDATES = 10  # BM25 hits added to the dense pool
+RANK_COVERAGE_WEIGHT = 0.05  # how much term coverage moves the order (ties, codes)
+
+
+@dataclass
+class _Candidate:
+    best: Chunk
+    dense: float
+    coverage: float = 0.0
+
+    @property
+    def rank_score(self) -> float:
+        return self.dense + RANK_COVERAGE_WEIGHT * self.coverage
+
+
+class HybridKnowledgeBase:
+    """The default :class:`~bot.core.protocols.KnowledgeBase`: Chroma vectors plus an in-memory BM25 index."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, candidates: int = 40,
+                 refresh_seconds: float = 5.0) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._lexical: LexicalIndex | None = None
+        self._sections: dict[str, list[Chunk]] = {}
+        self._generation = -1
+        self._checked = 0.0
+
+    # The lexical index mirrors the store; rebuild it when another process wrote.
+    def _index(self) -> LexicalIndex:
+        now = time.monotonic()
+        with self._lock:
+            if self._lexical is None or now - self._checked >= self.refresh_seconds:
+                self._checked = now
+                generation = self.store.generation()
+                if self._lexical is None or generation != self._generation:
+                    self._rebuild(generation)
+            assert self._lexical is not None
+            return self._lexical
+
+    def _rebuild(self, generation: int) -> None:
+        chunks = self.store.all_chunks()
+        self._lexical = LexicalIndex(chunks)
+        sections: dict[str, list[Chunk]] = {}
+        for chunk in chunks:
+            sections.setdefault(chunk.section_key, []).append(chunk)
+        for parts in sections.values():
+            parts.sort(key=lambda c: c.part)
+        self._sections = sections
+        self._generation = generation
+
+    def refresh(self) -> None:
+        """Rebuild the lexical index now (after an ingest in this process)."""
+        with self._lock:
+            self._rebuild(self.store.generation())
+            self._checked = time.monotonic()
+
+    def size(self) -> int:
+        return len(self._index())
+
+    def search(self, query: str, k: int = 3) -> list[Passage]:
+        lexical = self._index()
+        if not len(lexical):
+            return []
+        terms = content_terms(query)
+        vector = self.embedder.embed([query])[0]
+        dense = self.store.query(vector, self.candidates)
+        lexical_hits = lexical.top(terms, LEXICAL_CANDIDATES)
+        return self.rank(terms, vector, dense, lexical_hits, lexical, k)
+
+    def rank(self, terms: Sequence[str], vector: Vectors,
+             dense: Sequence[tuple[Chunk, float]], lexical_hits: Sequence[tuple[Chunk, float]],
+             lexical: LexicalIndex, k: int) -> list[Passage]:
+        """Score candidate sections and build the top ``k`` merged passages."""
+        candidates: dict[str, _Candidate] = {}
+        for chunk, similarity in dense:
+            current = candidates.get(chunk.section_key)
+            if current is None or similarity > current.dense:
+                candidates[chunk.section_key] = _Candidate(chunk, similarity)
+        # Lexical-only hits have no similarity yet: compare their stored vectors.
+        missing = [c for c, _ in lexical_hits if c.section_key not in candidates]
+        if missing:
+            stored = self.store.vectors([c.id for c in missing])
+            for chunk in missing:
+                if chunk.id in stored:
+                    similarity = float(np.dot(stored[chunk.id], vector))
+                    current = candidates.get(chunk.section_key)
+                    if current is None or similarity > current.dense:
+                        candidates[chunk.section_key] = _Candidate(chunk, similarity)
+        for key, cand in candidates.items():
+            parts = self._sections.get(key, [cand.best])
+            cand.coverage = term_coverage(
+                terms, (t for part in parts for t in lexical.terms_of(part.id)), lexical.idf)
+        ordered = sorted(candidates.items(), key=lambda kv: kv[1].rank_score, reverse=True)[:k]
+        passages: list[Passage] = []
+        for key, cand in ordered:
+            parts = self._sections.get(key, [cand.best])
+            passages.append(Passage(
+                source=cand.best.source,
+                title=cand.best.title,
+                anchor=cand.best.anchor,
+                text="\n\n".join(part.text for part in parts),
+                score=confidence(cand.dense, cand.coverage),
+                section_key=key,
+                signals={"dense": round(cand.dense, 4), "coverage": round(cand.coverage, 4)},
+            ))
+        return passages

@@ -1,0 +1,1 @@
+"""Chat models: the ``ChatModel`` seam and its implementations."""

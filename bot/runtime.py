@@ -1,0 +1,52 @@
+"""Builds the configured components from :class:`~bot.settings.Settings`.
+
+The one place where settings become objects: the CLI calls these functions,
+and the server's ``create_app(settings)`` will call them in its lifespan.
+Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from bot.knowledge.embedder import SentenceTransformerEmbedder
+from bot.knowledge.ingest import Ingestor
+from bot.knowledge.retriever import HybridKnowledgeBase
+from bot.knowledge.store import ChromaStore
+from bot.models.base import ChatModel
+from bot.models.extractive import ExtractiveModel
+from bot.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Lazily built, shared components for one process."""
+
+    settings: Settings
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(self.settings.embedding_model,
+                                           device=self.settings.embedding_device)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        s = self.settings
+        return ChromaStore(s.collection, path=None if s.chroma_url else s.chroma_path,
+                           url=s.chroma_url)
+
+    @cached_property
+    def knowledge(self) -> HybridKnowledgeBase:
+        return HybridKnowledgeBase(self.store, self.embedder)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder)
+
+    @cached_property
+    def ladder(self) -> Sequence[tuple[str, ChatModel]]:
+        # The embedded default: quote the help center, never generate. Generative tiers
+        # (OpenAI-compatible endpoints, a local GGUF model) come with the conversation core.
+        return [("extractive", ExtractiveModel())]
