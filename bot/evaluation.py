@@ -91,9 +91,14 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             raw = json.loads(line)
-            question = Question(id=str(raw.get("id", number)), question=str(raw["question"]),
-                                kind=str(raw.get("kind", "in_scope")), source=raw.get("source"),
-                                anchor=raw.get("anchor"), gold=raw.get("gold"))
+            question = Question(
+                id=str(raw.get("id", number)),
+                question=str(raw["question"]),
+                kind=str(raw.get("kind", "in_scope")),
+                source=raw.get("source"),
+                anchor=raw.get("anchor"),
+                gold=raw.get("gold"),
+            )
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise EvaluationError(f"{path}:{number}: not a question record ({exc})") from exc
         if question.kind not in ("in_scope", "out_of_scope"):
@@ -109,24 +114,30 @@ def _squash(text: str) -> str:
 
 
 def is_hit(question: Question, passage: Passage) -> bool:
-    if question.source and question.anchor and passage.anchor == question.anchor and (
-            passage.source == question.source or passage.source.endswith("/" + question.source)):
+    if (
+        question.source
+        and question.anchor
+        and passage.anchor == question.anchor
+        and (passage.source == question.source or passage.source.endswith("/" + question.source))
+    ):
         return True
     return bool(question.gold) and _squash(question.gold or "") in _squash(passage.text)
 
 
-async def evaluate(questions: list[Question],
-                   turn: Callable[[str], Awaitable[TurnOutcome]],
-                   on_result: Callable[[QuestionResult], None] | None = None) -> EvalReport:
+async def evaluate(
+    questions: list[Question],
+    turn: Callable[[str], Awaitable[TurnOutcome]],
+    on_result: Callable[[QuestionResult], None] | None = None,
+) -> EvalReport:
     report = EvalReport()
     for question in questions:
         started = time.perf_counter()
         outcome = await turn(question.question)
         seconds = time.perf_counter() - started
-        rank = next((i + 1 for i, p in enumerate(outcome.passages) if is_hit(question, p)),
-                    None)
-        result = QuestionResult(question, rank, outcome.escalated, outcome.reason,
-                                outcome.confidence, seconds)
+        rank = next((i + 1 for i, p in enumerate(outcome.passages) if is_hit(question, p)), None)
+        result = QuestionResult(
+            question, rank, outcome.escalated, outcome.reason, outcome.confidence, seconds
+        )
         report.results.append(result)
         if on_result:
             on_result(result)

@@ -28,14 +28,16 @@ class Runtime:
 
     @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(self.settings.embedding_model,
-                                           device=self.settings.embedding_device)
+        return SentenceTransformerEmbedder(
+            self.settings.embedding_model, device=self.settings.embedding_device
+        )
 
     @cached_property
     def store(self) -> ChromaStore:
         s = self.settings
-        return ChromaStore(s.collection, path=None if s.chroma_url else s.chroma_path,
-                           url=s.chroma_url)
+        return ChromaStore(
+            s.collection, path=None if s.chroma_url else s.chroma_path, url=s.chroma_url
+        )
 
     @cached_property
     def knowledge(self) -> HybridKnowledgeBase:

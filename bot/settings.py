@@ -6,6 +6,7 @@ builds one :class:`Settings` and passes it down.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SUPPORTBOT_"
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
 
 
 class Settings(BaseSettings):
@@ -58,6 +60,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Log level."
     )
+
+    @field_validator("collection")
+    @classmethod
+    def _chroma_name(cls, value: str) -> str:
+        if not _COLLECTION_NAME.fullmatch(value):
+            raise ValueError(
+                "a collection name has 3-512 characters from a-z, A-Z, 0-9, '.', "
+                "'_' and '-', and starts and ends with a letter or digit"
+            )
+        return value
 
     @field_validator("chroma_url")
     @classmethod

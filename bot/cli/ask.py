@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Annotated
 
 import typer
 
@@ -13,11 +14,20 @@ from bot.cli import app, load_settings
 @app.command()
 def ask(
     ctx: typer.Context,
-    question: str = typer.Argument(..., help="The customer's question."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: answer, "
-                                 "citations, escalated, reason, tier."),
-    explain: bool = typer.Option(False, "--explain", help="Also print the decision path "
-                                 "(scores, gate verdict, latency per stage)."),
+    question: Annotated[str, typer.Argument(help="The customer's question.")],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object: answer, citations, escalated, reason, tier."
+        ),
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Also print the decision path (scores, gate verdict, latency per stage).",
+        ),
+    ] = False,
 ) -> None:
     """Answer one question without a server, through the same path the server uses."""
     from bot.core.turn import answer_question
@@ -25,14 +35,22 @@ def ask(
 
     settings = load_settings(ctx)
     runtime = Runtime(settings)
-    outcome = asyncio.run(answer_question(
-        question, runtime.knowledge, runtime.ladder, threshold=settings.answer_threshold,
-        top_k=settings.top_k, max_chars=settings.max_question_chars))
+    outcome = asyncio.run(
+        answer_question(
+            question,
+            runtime.knowledge,
+            runtime.ladder,
+            threshold=settings.answer_threshold,
+            top_k=settings.top_k,
+            max_chars=settings.max_question_chars,
+        )
+    )
     if as_json:
         payload = outcome.to_dict()
         if explain:
-            payload["decision"] = [{"stage": s.stage, "ms": s.ms, **s.detail}
-                                   for s in outcome.decision]
+            payload["decision"] = [
+                {"stage": s.stage, "ms": s.ms, **s.detail} for s in outcome.decision
+            ]
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     typer.echo(outcome.answer)

@@ -20,8 +20,9 @@ def demo_knowledge_dir() -> Path:
     for candidate in (Path.cwd() / "knowledge", Path(__file__).resolve().parents[2] / "knowledge"):
         if candidate.is_dir():
             return candidate
-    raise typer.BadParameter("the demo knowledge base (knowledge/) was not found; run from "
-                             "the project checkout")
+    raise typer.BadParameter(
+        "the demo knowledge base (knowledge/) was not found; run from the project checkout"
+    )
 
 
 @app.command()
@@ -38,9 +39,11 @@ def demo(ctx: typer.Context) -> None:
         typer.echo(f"Loading the demo help center from {source} (first run only)…")
         typer.echo(runtime.ingestor.run([source]).summary())
         runtime.knowledge.refresh()
-    typer.echo("Ask a question about Nimbus Notes (the demo product). "
-               "Try: 'how do I get a refund?', 'error E-2041 when syncing', "
-               "'can I talk to a person?'. Empty line or Ctrl-D quits.\n")
+    typer.echo(
+        "Ask a question about Nimbus Notes (the demo product). "
+        "Try: 'how do I get a refund?', 'error E-2041 when syncing', "
+        "'can I talk to a person?'. Empty line or Ctrl-D quits.\n"
+    )
     interactive = sys.stdin.isatty()
     while True:
         try:
@@ -50,17 +53,24 @@ def demo(ctx: typer.Context) -> None:
         if not question.strip():
             break
         try:
-            outcome = asyncio.run(answer_question(
-                question, runtime.knowledge, runtime.ladder,
-                threshold=settings.answer_threshold, top_k=settings.top_k,
-                max_chars=settings.max_question_chars))
+            outcome = asyncio.run(
+                answer_question(
+                    question,
+                    runtime.knowledge,
+                    runtime.ladder,
+                    threshold=settings.answer_threshold,
+                    top_k=settings.top_k,
+                    max_chars=settings.max_question_chars,
+                )
+            )
         except InvalidInput as exc:
             typer.echo(f"bot> {exc}\n")
             continue
         typer.echo(f"bot> {outcome.answer}")
         for c in outcome.citations:
-            typer.echo(f"     [{c.n}] {c.title} — {c.source}" + (f"#{c.anchor}" if c.anchor
-                                                                   else ""))
+            typer.echo(
+                f"     [{c.n}] {c.title} — {c.source}" + (f"#{c.anchor}" if c.anchor else "")
+            )
         if outcome.escalated:
             typer.echo(f"     (escalated to a person: {outcome.reason})")
         typer.echo("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,11 +15,18 @@ from bot.cli import app, load_settings
 @app.command("eval")
 def evaluate_command(
     ctx: typer.Context,
-    questions: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                     help="JSON lines: id, question, kind, source, anchor, "
-                                     "gold."),
-    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="One line per question."),
+    questions: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="JSON lines: id, question, kind, source, anchor, gold.",
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="One line per question.")
+    ] = False,
 ) -> None:
     """Score the answer path on a questions file (ingests nothing itself).
 
@@ -35,9 +43,14 @@ def evaluate_command(
     items = load_questions(questions)
 
     async def turn(text: str) -> TurnOutcome:
-        return await answer_question(text, runtime.knowledge, runtime.ladder,
-                                     threshold=settings.answer_threshold, top_k=settings.top_k,
-                                     max_chars=settings.max_question_chars)
+        return await answer_question(
+            text,
+            runtime.knowledge,
+            runtime.ladder,
+            threshold=settings.answer_threshold,
+            top_k=settings.top_k,
+            max_chars=settings.max_question_chars,
+        )
 
     def show(result: QuestionResult) -> None:
         if verbose:
@@ -45,8 +58,10 @@ def evaluate_command(
             if result.question.kind == "out_of_scope":
                 mark = "OK" if result.escalated else "!!"
             conf = f"{result.confidence:.3f}" if result.confidence is not None else "  -  "
-            typer.echo(f"{result.question.id:>10} {result.question.kind:<12} {mark} "
-                       f"conf {conf} {'escalated:' + str(result.reason) if result.escalated else 'answered'}")
+            verdict = f"escalated:{result.reason}" if result.escalated else "answered"
+            typer.echo(
+                f"{result.question.id:>10} {result.question.kind:<12} {mark} conf {conf} {verdict}"
+            )
 
     runtime.knowledge.search("warm up", 1)  # load the model before timing anything
     report = asyncio.run(evaluate(items, turn, show))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,13 +14,25 @@ from bot.cli import app, load_settings
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="Files or folders: markdown, HTML, PDF, "
-                                       "plain text, FAQ CSV (question,answer columns)."),
-    collection: str | None = typer.Option(None, "--collection",
-                                          help="Collection name (default: "
-                                          "SUPPORTBOT_COLLECTION)."),
-    prune: bool = typer.Option(False, "--prune", help="Remove documents ingested earlier "
-                               "from these folders that no longer exist on disk."),
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or folders: markdown, HTML, PDF, plain text, FAQ CSV "
+            "(question,answer columns)."
+        ),
+    ],
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", help="Collection name (default: SUPPORTBOT_COLLECTION)."),
+    ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Remove documents ingested earlier from these folders that no "
+            "longer exist on disk.",
+        ),
+    ] = False,
 ) -> None:
     """Add or update documents in the knowledge base.
 
@@ -30,14 +43,21 @@ def ingest(
 
     settings = load_settings(ctx)
     if collection:
-        settings = settings.model_copy(update={"collection": collection})
+        from bot.settings import Settings
+
+        settings = Settings.model_validate({**settings.model_dump(), "collection": collection})
     runtime = Runtime(settings)
     ingestor = runtime.ingestor
     if sys.stderr.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[current]}"), transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[current]}"),
+            transient=True,
+        ) as bar:
             task = bar.add_task("Ingesting", total=None, current="")
 
             def progress(done: int, total: int, current: str) -> None:

@@ -10,6 +10,11 @@ Two signals, each meaningful on its own:
   question about a product or concept we have no text for ("django settings")
   loses most of its coverage even when its other words match.
 
+A third signal only counts when the question quotes an identifier (an error code
+such as ``E-2041``): the share of those identifiers the passage contains raises
+the confidence, because a quoted code found verbatim is the strongest evidence a
+support question can give.
+
 The confidence is a fixed blend of the two, mapped so that the shipped threshold
 (``SUPPORTBOT_ANSWER_THRESHOLD``) sits where answerable and unanswerable
 questions separate on our development sets. It is not tuned per knowledge base.
@@ -24,10 +29,12 @@ from collections.abc import Callable, Iterable, Sequence
 DENSE_LOW = 0.15
 DENSE_HIGH = 0.75
 DENSE_WEIGHT = 0.7
+IDENTIFIER_WEIGHT = 0.25
 
 
-def term_coverage(query_terms: Sequence[str], passage_terms: Iterable[str],
-                  idf: Callable[[str], float]) -> float:
+def term_coverage(
+    query_terms: Sequence[str], passage_terms: Iterable[str], idf: Callable[[str], float]
+) -> float:
     """IDF-weighted share of distinct query terms found in the passage (0..1)."""
     unique = list(dict.fromkeys(query_terms))
     if not unique:
@@ -44,6 +51,7 @@ def dense_scale(similarity: float) -> float:
     return min(1.0, max(0.0, scaled))
 
 
-def confidence(dense_similarity: float, coverage: float) -> float:
-    """Blend of the two signals, 0..1."""
-    return DENSE_WEIGHT * dense_scale(dense_similarity) + (1 - DENSE_WEIGHT) * coverage
+def confidence(dense_similarity: float, coverage: float, identifiers: float = 0.0) -> float:
+    """Blend of the signals, 0..1. ``identifiers``: share of quoted codes found (0 if none)."""
+    blend = DENSE_WEIGHT * dense_scale(dense_similarity) + (1 - DENSE_WEIGHT) * coverage
+    return min(1.0, blend + IDENTIFIER_WEIGHT * identifiers)

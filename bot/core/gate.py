@@ -52,8 +52,9 @@ def strip_citations(text: str) -> str:
     return re.sub(r"\s*\[\d{1,2}\]", "", text).strip()
 
 
-def check(answer: str, passages: Sequence[Passage],
-          min_support: float = DEFAULT_MIN_SUPPORT) -> GateVerdict:
+def check(
+    answer: str, passages: Sequence[Passage], min_support: float = DEFAULT_MIN_SUPPORT
+) -> GateVerdict:
     """Judge ``answer`` against the retrieved ``passages`` (numbered from 1)."""
     numbers = cited_numbers(answer)
     cited = tuple(dict.fromkeys(numbers))
@@ -63,8 +64,9 @@ def check(answer: str, passages: Sequence[Passage],
         return GateVerdict(False, "no_citation", cited)
     if any(n < 1 or n > len(passages) for n in cited):
         return GateVerdict(False, "unknown_citation", cited)
-    passage_terms = {i + 1: set(content_terms(p.text + " " + p.title))
-                     for i, p in enumerate(passages)}
+    passage_terms = {
+        i + 1: set(content_terms(p.text + " " + p.title)) for i, p in enumerate(passages)
+    }
     results: list[SentenceSupport] = []
     for paragraph in answer.split("\n"):
         sentences = split_sentences(paragraph)

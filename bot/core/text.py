@@ -22,23 +22,23 @@ _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 # English function words: they carry no topic, so they neither match nor count.
-STOPWORDS: frozenset[str] = frozenset(
-    """a about above after again against all am an and any are aren't as at be because been
-    before being below between both but by can can't cannot could couldn't did didn't do does
-    doesn't doing don't down during each few for from further had hadn't has hasn't have haven't
-    having he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll
-    i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor
-    not of off on once only or other ought our ours ourselves out over own same shan't she
-    she'd she'll she's should shouldn't so some such than that that's the their theirs them
-    themselves then there there's these they they'd they'll they're they've this those through
-    to too under until up very was wasn't we we'd we'll we're we've were weren't what what's
-    when when's where where's which while who who's whom why why's with won't would wouldn't
-    you you'd you'll you're you've your yours yourself yourselves
-    im ive dont doesnt cant wont isnt hey hi hello thanks thank please pls plz just really
-    also still get got gets getting like want wanted need needs way thing things something
-    anyone someone anything know tell say said says use used using make makes made one ok
-    okay yes yeah wtf lol btw etc e.g i.e vs""".split()
-)
+_STOPWORD_TEXT = """
+a about above after again against all am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't
+doing don't down during each few for from further had hadn't has hasn't have haven't having
+he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm
+i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor not
+of off on once only or other ought our ours ourselves out over own same shan't she she'd
+she'll she's should shouldn't so some such than that that's the their theirs them themselves
+then there there's these they they'd they'll they're they've this those through to too under
+until up very was wasn't we we'd we'll we're we've were weren't what what's when when's
+where where's which while who who's whom why why's with won't would wouldn't you you'd
+you'll you're you've your yours yourself yourselves im ive dont doesnt cant wont isnt hey hi
+hello thanks thank please pls plz just really also still get got gets getting like want
+wanted need needs way thing things something anyone someone anything know tell say said says
+use used using make makes made one ok okay yes yeah wtf lol btw etc e.g i.e vs
+"""
+STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 
 
 def normalize_whitespace(text: str) -> str:
@@ -84,6 +84,14 @@ def stem_all(tokens: Iterable[str]) -> list[str]:
 def content_terms(text: str) -> list[str]:
     """Stemmed topic-bearing terms of a text: stopwords dropped, order kept."""
     return stem_all(w for w in words(text) if w not in STOPWORDS and len(w) > 1)
+
+
+_IDENTIFIER = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z0-9]+(?:[-_.][a-z0-9]+)*|\d{3,}")
+
+
+def is_identifier(term: str) -> bool:
+    """Error codes, versions and the like: E-2041, 0x80070005, v2.3, 429."""
+    return bool(_IDENTIFIER.fullmatch(term))
 
 
 def slugify(text: str) -> str:

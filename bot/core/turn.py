@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import gate, rules
+from bot.core.protocols import KnowledgeBase
 from bot.core.types import Citation, Passage
 from bot.errors import InvalidInput
-from bot.core.protocols import KnowledgeBase
 from bot.models.base import AnswerRequest, ChatModel, Style
 
 # Reason codes (stable: they appear in JSON output, metrics and the agent queue).
@@ -30,15 +30,15 @@ HUMAN_TIER = "human"
 
 MESSAGES = {
     ASKED_FOR_HUMAN: "Of course. I'm handing this conversation to a person from our support "
-                     "team; they will see everything you've written so far.",
+    "team; they will see everything you've written so far.",
     NO_KNOWLEDGE: "I can't answer questions yet because the help center has no articles "
-                  "loaded. I'm passing your question to a person from our support team.",
+    "loaded. I'm passing your question to a person from our support team.",
     LOW_CONFIDENCE: "I couldn't find a reliable answer to that in our help center, and I'd "
-                    "rather not guess. I'm passing your question to a person from our "
-                    "support team.",
+    "rather not guess. I'm passing your question to a person from our "
+    "support team.",
     UNGROUNDED: "I found related articles but couldn't put together an answer I can back "
-                "up with them, so I'm passing your question to a person from our support "
-                "team.",
+    "up with them, so I'm passing your question to a person from our support "
+    "team.",
 }
 
 
@@ -78,8 +78,9 @@ def validate_question(question: str, max_chars: int) -> str:
     if not text:
         raise InvalidInput("The question is empty.")
     if len(text) > max_chars:
-        raise InvalidInput(f"The question is {len(text)} characters long; the limit is "
-                           f"{max_chars} characters.")
+        raise InvalidInput(
+            f"The question is {len(text)} characters long; the limit is {max_chars} characters."
+        )
     return text
 
 
@@ -102,8 +103,9 @@ async def answer_question(
     decision: list[Step] = []
 
     def escalate(reason: str, passages: list[Passage], confidence: float | None) -> TurnOutcome:
-        return TurnOutcome(MESSAGES[reason], [], True, reason, HUMAN_TIER, confidence,
-                           passages, decision)
+        return TurnOutcome(
+            MESSAGES[reason], [], True, reason, HUMAN_TIER, confidence, passages, decision
+        )
 
     started = time.perf_counter()
     if rules.asks_for_human(text):
@@ -115,15 +117,26 @@ async def answer_question(
     # Retrieval blocks (embedding, Chroma): keep it off the event loop.
     passages = await asyncio.to_thread(kb.search, text, top_k)
     confidence = passages[0].score if passages else None
-    decision.append(Step("retrieve", _ms(started), {
-        "scores": [round(p.score, 4) for p in passages],
-        "signals": [p.signals for p in passages],
-    }))
+    decision.append(
+        Step(
+            "retrieve",
+            _ms(started),
+            {
+                "scores": [round(p.score, 4) for p in passages],
+                "signals": [p.signals for p in passages],
+            },
+        )
+    )
     if not passages:
         return escalate(NO_KNOWLEDGE, passages, confidence)
     if passages[0].score < threshold:
-        decision.append(Step("threshold", 0.0, {"confidence": round(passages[0].score, 4),
-                                                "threshold": threshold}))
+        decision.append(
+            Step(
+                "threshold",
+                0.0,
+                {"confidence": round(passages[0].score, 4), "threshold": threshold},
+            )
+        )
         return escalate(LOW_CONFIDENCE, passages, confidence)
 
     request = AnswerRequest(question=text, passages=passages, style=style)
@@ -131,14 +144,20 @@ async def answer_question(
         started = time.perf_counter()
         answer = (await _collect(model, request)).strip()
         verdict = gate.check(answer, passages)
-        decision.append(Step(f"answer:{tier}", _ms(started), {
-            "model": model.name, "gate": "pass" if verdict.passed else verdict.reason,
-            "min_support": round(verdict.min_support, 3),
-        }))
+        decision.append(
+            Step(
+                f"answer:{tier}",
+                _ms(started),
+                {
+                    "model": model.name,
+                    "gate": "pass" if verdict.passed else verdict.reason,
+                    "min_support": round(verdict.min_support, 3),
+                },
+            )
+        )
         if verdict.passed:
             citations = [p.citation(i + 1) for i, p in enumerate(passages)]
-            return TurnOutcome(answer, citations, False, None, tier, confidence, passages,
-                               decision)
+            return TurnOutcome(answer, citations, False, None, tier, confidence, passages, decision)
     return escalate(UNGROUNDED, passages, confidence)
 
 

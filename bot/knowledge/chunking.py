@@ -91,16 +91,19 @@ def chunk_sections(
         pieces: list[tuple[str, int, str]] = []
         for paragraph in split_paragraphs(section.text):
             units = list(_units(paragraph, budget, count_tokens))
-            pieces.extend((unit, size, "\n\n" if i == 0 else " ")
-                          for i, (unit, size) in enumerate(units))
+            pieces.extend(
+                (unit, size, "\n\n" if i == 0 else " ") for i, (unit, size) in enumerate(units)
+            )
         for part, text in enumerate(_pack(pieces, budget)):
-            chunks.append(Chunk(
-                id=chunk_id(section.source, index, part),
-                source=section.source,
-                heading_path=section.heading_path,
-                anchor=section.anchor,
-                text=text,
-                section_index=index,
-                part=part,
-            ))
+            chunks.append(
+                Chunk(
+                    id=chunk_id(section.source, index, part),
+                    source=section.source,
+                    heading_path=section.heading_path,
+                    anchor=section.anchor,
+                    text=text,
+                    section_index=index,
+                    part=part,
+                )
+            )
     return chunks

@@ -59,20 +59,23 @@ def _offline() -> None:
 class SentenceTransformerEmbedder:
     """sentence-transformers model loaded once from a local directory."""
 
-    def __init__(self, model_path: str | Path | None = None, device: str = "cpu",
-                 batch_size: int = 64) -> None:
+    def __init__(
+        self, model_path: str | Path | None = None, device: str = "cpu", batch_size: int = 64
+    ) -> None:
         _offline()
         path = Path(model_path) if model_path else default_model_path()
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
-            raise ModelUnavailableError(f"no sentence-transformers model at {path} "
-                                        "(expected a local model directory)")
+            raise ModelUnavailableError(
+                f"no sentence-transformers model at {path} (expected a local model directory)"
+            )
         from sentence_transformers import SentenceTransformer
 
         try:
             self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         except Exception as exc:
-            raise ModelUnavailableError(f"cannot load the embedding model at {path}: {exc}"
-                                        ) from exc
+            raise ModelUnavailableError(
+                f"cannot load the embedding model at {path}: {exc}"
+            ) from exc
         self._tokenizer = self._model.tokenizer
         self.name = path.name if path.name != "model" else path.parent.name
         self.max_tokens = int(self._model.max_seq_length or 256)
@@ -81,9 +84,13 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=self.batch_size,
-                                     normalize_embeddings=True, convert_to_numpy=True,
-                                     show_progress_bar=False)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
@@ -91,4 +98,4 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        return int(self._model.get_embedding_dimension() or 0)

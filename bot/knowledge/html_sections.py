@@ -12,21 +12,62 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Doctype, ProcessingInstruction
+from bs4 import BeautifulSoup
+from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from bot.core.text import normalize_whitespace
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Page furniture that is never an answer.
-DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside",
-             "form", "button", "svg", "iframe", "object", "embed")
-DROP_SELECTORS = (".headerlink", "[role=navigation]", "[role=banner]", "[role=contentinfo]",
-                  ".sphinxsidebar", ".related", ".breadcrumb", ".breadcrumbs", "[hidden]",
-                  "[aria-hidden=true]")
-BLOCKS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "pre",
-          "blockquote", "table", "tr", "br", "hr", "figure", "figcaption", "details", "summary",
-          "body", "html"}
+DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "svg",
+    "iframe",
+    "object",
+    "embed",
+)
+DROP_SELECTORS = (
+    ".headerlink",
+    "[role=navigation]",
+    "[role=banner]",
+    "[role=contentinfo]",
+    ".sphinxsidebar",
+    ".related",
+    ".breadcrumb",
+    ".breadcrumbs",
+    "[hidden]",
+    "[aria-hidden=true]",
+)
+BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "ul",
+    "ol",
+    "dl",
+    "pre",
+    "blockquote",
+    "table",
+    "hr",
+    "figure",
+    "figcaption",
+    "details",
+    "summary",
+    "body",
+    "html",
+}
+LINES = {"li", "tr", "dt", "dd", "br"}  # one line each, no blank line between them
 CELLS = {"td", "th"}
 _WS = re.compile(r"\s+")
 
@@ -57,7 +98,11 @@ def _anchor_of(heading: Tag) -> str | None:
                 return str(a[attr])
     parent = heading.parent
     # A heading that opens a <section id> (Sphinx, many doc generators) is named by it.
-    if isinstance(parent, Tag) and parent.get("id") and parent.name in ("section", "div", "article"):
+    if (
+        isinstance(parent, Tag)
+        and parent.get("id")
+        and parent.name in ("section", "div", "article")
+    ):
         first = parent.find(list(HEADINGS))
         if first is heading:
             return str(parent["id"])
@@ -65,8 +110,9 @@ def _anchor_of(heading: Tag) -> str | None:
 
 
 def _clean(soup: BeautifulSoup) -> None:
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment | Doctype |
-                                                          ProcessingInstruction)):
+    for node in soup.find_all(
+        string=lambda s: isinstance(s, Comment | Doctype | ProcessingInstruction)
+    ):
         node.extract()
     for name in DROP_TAGS:
         for tag in soup.find_all(name):
@@ -82,8 +128,13 @@ def parse_html(html: str) -> HtmlPage:
     title_tag = soup.find("title")
     title = normalize_whitespace(title_tag.get_text(" ")) if title_tag else None
     _clean(soup)
-    root = (soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article")
-            or soup.body or soup)
+    root = (
+        soup.find("main")
+        or soup.find(True, attrs={"role": "main"})
+        or soup.find("article")
+        or soup.body
+        or soup
+    )
 
     stack: list[tuple[int, str]] = []  # (level, heading text)
     sections: list[RawSection] = [RawSection((), None)]
@@ -110,11 +161,13 @@ def parse_html(html: str) -> HtmlPage:
             if name == "pre":
                 sections[-1].parts.append("\n\n" + child.get_text() + "\n\n")
                 continue
-            if name in BLOCKS:
-                sections[-1].parts.append("\n\n" if name not in ("br", "li", "tr", "dt", "dd")
-                                          else "\n")
-                walk(child)
+            if name in LINES:
                 sections[-1].parts.append("\n")
+                walk(child)
+            elif name in BLOCKS:
+                sections[-1].parts.append("\n\n")
+                walk(child)
+                sections[-1].parts.append("\n\n")
             elif name in CELLS:
                 sections[-1].parts.append(" | ")
                 walk(child)

@@ -49,13 +49,16 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed)
 
     def summary(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated",
-                 f"{len(self.unchanged)} unchanged", f"{len(self.removed)} removed",
-                 f"{len(self.failed)} failed"]
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.removed)} removed",
+            f"{len(self.failed)} failed",
+        ]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (unsupported type)")
-        return (f"Ingested {', '.join(parts)}; {self.chunks} chunks written "
-                f"in {self.seconds:.1f}s.")
+        return f"Ingested {', '.join(parts)}; {self.chunks} chunks written in {self.seconds:.1f}s."
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[tuple[str, str]]]:
@@ -94,11 +97,13 @@ class Ingestor:
 
     def chunk(self, source: str, data: bytes) -> list[Chunk]:
         document = load_document(source, data)
-        return chunk_sections(document.sections, self.embedder.count_tokens,
-                              self.embedder.max_tokens)
+        return chunk_sections(
+            document.sections, self.embedder.count_tokens, self.embedder.max_tokens
+        )
 
-    def run(self, paths: Sequence[Path], prune: bool = False,
-            progress: ProgressCallback | None = None) -> IngestReport:
+    def run(
+        self, paths: Sequence[Path], prune: bool = False, progress: ProgressCallback | None = None
+    ) -> IngestReport:
         started = time.perf_counter()
         files, skipped, missing = discover(paths)
         report = IngestReport(skipped=skipped, failed=list(missing))
@@ -114,8 +119,13 @@ class Ingestor:
             vectors = self.embedder.embed([c.embedding_text() for c in all_chunks])
             offset = 0
             for file, fingerprint, chunks, is_update in pending:
-                self.store.replace_file(file.source, chunks, vectors[offset:offset + len(chunks)],
-                                        fingerprint, file.root)
+                self.store.replace_file(
+                    file.source,
+                    chunks,
+                    vectors[offset : offset + len(chunks)],
+                    fingerprint,
+                    file.root,
+                )
                 offset += len(chunks)
                 (report.updated if is_update else report.added).append(file.source)
                 report.chunks += len(chunks)

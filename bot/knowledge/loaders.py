@@ -74,7 +74,7 @@ def load_markdown(source: str, data: bytes) -> LoadedDocument:
     front_title: str | None = None
     match = _FRONT_MATTER.match(text)
     if match:
-        text = text[match.end():]
+        text = text[match.end() :]
         for line in match.group(1).splitlines():
             key, _, value = line.partition(":")
             if key.strip().lower() == "title" and value.strip():
@@ -93,9 +93,17 @@ def load_markdown(source: str, data: bytes) -> LoadedDocument:
     html = md.renderer.render(tokens, md.options, {})
     doc = _from_html(source, f"<html><body>{html}</body></html>")
     if front_title and not any(s.heading_path[0] == front_title for s in doc.sections):
-        sections = [Section(s.source, (front_title, *s.heading_path[1:])
-                            if s.heading_path == (doc.title,) else s.heading_path,
-                            s.anchor, s.text) for s in doc.sections]
+        sections = [
+            Section(
+                s.source,
+                (front_title, *s.heading_path[1:])
+                if s.heading_path == (doc.title,)
+                else s.heading_path,
+                s.anchor,
+                s.text,
+            )
+            for s in doc.sections
+        ]
         return LoadedDocument(source, front_title, sections)
     return doc
 
@@ -128,14 +136,20 @@ def load_pdf(source: str, data: bytes) -> LoadedDocument:
         raise CorruptDocument(source, f"cannot read PDF ({exc})") from exc
     title = str(meta_title).strip() if meta_title else _title_from_name(source)
     if not outline:
-        sections = [Section(source, (title, f"Page {i + 1}"), f"page={i + 1}", text)
-                    for i, text in enumerate(pages) if text]
+        sections = [
+            Section(source, (title, f"Page {i + 1}"), f"page={i + 1}", text)
+            for i, text in enumerate(pages)
+            if text
+        ]
         return LoadedDocument(source, title, sections)
     return LoadedDocument(source, title, _sections_from_outline(source, title, pages, outline))
 
 
-def _flatten_outline(reader: object, outline: object, depth: int = 0,
-                     ) -> list[tuple[int, str, int]]:
+def _flatten_outline(
+    reader: object,
+    outline: object,
+    depth: int = 0,
+) -> list[tuple[int, str, int]]:
     """(depth, title, page index) for every bookmark, in order."""
     out: list[tuple[int, str, int]] = []
     if not isinstance(outline, list):
@@ -146,14 +160,15 @@ def _flatten_outline(reader: object, outline: object, depth: int = 0,
             continue
         try:
             page = reader.get_destination_page_number(item)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - a broken bookmark is skipped, not fatal
+        except Exception:  # noqa: S112 - a broken bookmark is skipped, the text is still read
             continue
         out.append((depth, str(item.title).strip(), int(page)))
     return out
 
 
-def _sections_from_outline(source: str, title: str, pages: list[str],
-                           outline: list[tuple[int, str, int]]) -> list[Section]:
+def _sections_from_outline(
+    source: str, title: str, pages: list[str], outline: list[tuple[int, str, int]]
+) -> list[Section]:
     """Cut the page texts at each bookmark's title; text before the first stays untitled."""
     full = ""
     page_starts: list[int] = []
@@ -176,7 +191,7 @@ def _sections_from_outline(source: str, title: str, pages: list[str],
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(full)
         body = full[offset:end]
         if body.startswith(heading):
-            body = body[len(heading):]
+            body = body[len(heading) :]
         del stack[depth:]
         stack.append(heading)
         body = normalize_whitespace(body)
@@ -191,14 +206,17 @@ def load_faq_csv(source: str, data: bytes) -> LoadedDocument:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
     q_col = columns.get("question") or columns.get("q")
     a_col = columns.get("answer") or columns.get("a")
     if not q_col or not a_col:
-        raise CorruptDocument(source, "an FAQ CSV needs a header row with 'question' and "
-                                      f"'answer' columns (found: {list(columns)})")
+        raise CorruptDocument(
+            source,
+            "an FAQ CSV needs a header row with 'question' and "
+            f"'answer' columns (found: {list(columns)})",
+        )
     cat_col = columns.get("category")
     title = _title_from_name(source)
     sections: list[Section] = []
@@ -214,8 +232,9 @@ def load_faq_csv(source: str, data: bytes) -> LoadedDocument:
             seen[slug] = count + 1
             category = normalize_whitespace(row.get(cat_col) or "") if cat_col else ""
             path = (title, category, question) if category else (title, question)
-            sections.append(Section(source, path, slug if count == 0 else f"{slug}-{count}",
-                                    answer))
+            sections.append(
+                Section(source, path, slug if count == 0 else f"{slug}-{count}", answer)
+            )
     except csv.Error as exc:
         raise CorruptDocument(source, f"malformed CSV ({exc})") from exc
     return LoadedDocument(source, title, sections)
@@ -234,8 +253,9 @@ def load_document(source: str, data: bytes) -> LoadedDocument:
     """Parse ``data`` (the bytes of the file named ``source``) into sections."""
     loader = LOADERS.get(Path(source).suffix.lower())
     if loader is None:
-        raise UnsupportedDocument(source, f"unsupported file type (supported: "
-                                          f"{', '.join(sorted(SUPPORTED))})")
+        raise UnsupportedDocument(
+            source, f"unsupported file type (supported: {', '.join(sorted(SUPPORTED))})"
+        )
     if not data.strip():
         raise EmptyDocument(source, "the file is empty")
     doc = loader(source, data)

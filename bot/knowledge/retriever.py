@@ -23,16 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core.protocols import KnowledgeBase
 from bot.core.confidence import confidence, term_coverage
-from bot.core.text import content_terms
+from bot.core.text import content_terms, is_identifier
 from bot.core.types import Chunk, Passage
 from bot.knowledge.embedder import Embedder, Vectors
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.store import ChromaStore
 
 LEXICAL_CANDIDATES = 10  # BM25 hits added to the dense pool
-RANK_COVERAGE_WEIGHT = 0.05  # how much term coverage moves the order (ties, codes)
+RANK_COVERAGE_WEIGHT = 0.05  # how much term coverage moves the order (near-ties)
+# A section that contains the error code the customer quoted is almost surely the one:
+# identifiers outweigh any difference in wording.
+IDENTIFIER_BOOST = 0.3
 
 
 @dataclass
@@ -40,17 +42,28 @@ class _Candidate:
     best: Chunk
     dense: float
     coverage: float = 0.0
+    identifiers: float = 0.0  # share of the question's identifiers found in the section
 
     @property
     def rank_score(self) -> float:
-        return self.dense + RANK_COVERAGE_WEIGHT * self.coverage
+        return (
+            self.dense + RANK_COVERAGE_WEIGHT * self.coverage + IDENTIFIER_BOOST * self.identifiers
+        )
 
 
 class HybridKnowledgeBase:
-    """The default :class:`~bot.core.protocols.KnowledgeBase`: Chroma vectors plus an in-memory BM25 index."""
+    """The default :class:`~bot.core.protocols.KnowledgeBase`.
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, candidates: int = 40,
-                 refresh_seconds: float = 5.0) -> None:
+    Chroma holds the vectors; an in-memory BM25 index mirrors the chunk texts.
+    """
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        candidates: int = 40,
+        refresh_seconds: float = 5.0,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
@@ -103,9 +116,15 @@ class HybridKnowledgeBase:
         lexical_hits = lexical.top(terms, LEXICAL_CANDIDATES)
         return self.rank(terms, vector, dense, lexical_hits, lexical, k)
 
-    def rank(self, terms: Sequence[str], vector: Vectors,
-             dense: Sequence[tuple[Chunk, float]], lexical_hits: Sequence[tuple[Chunk, float]],
-             lexical: LexicalIndex, k: int) -> list[Passage]:
+    def rank(
+        self,
+        terms: Sequence[str],
+        vector: Vectors,
+        dense: Sequence[tuple[Chunk, float]],
+        lexical_hits: Sequence[tuple[Chunk, float]],
+        lexical: LexicalIndex,
+        k: int,
+    ) -> list[Passage]:
         """Score candidate sections and build the top ``k`` merged passages."""
         candidates: dict[str, _Candidate] = {}
         for chunk, similarity in dense:
@@ -122,21 +141,30 @@ class HybridKnowledgeBase:
                     current = candidates.get(chunk.section_key)
                     if current is None or similarity > current.dense:
                         candidates[chunk.section_key] = _Candidate(chunk, similarity)
+        codes = {t for t in terms if is_identifier(t)}
         for key, cand in candidates.items():
             parts = self._sections.get(key, [cand.best])
-            cand.coverage = term_coverage(
-                terms, (t for part in parts for t in lexical.terms_of(part.id)), lexical.idf)
+            section_terms = {t for part in parts for t in lexical.terms_of(part.id)}
+            cand.coverage = term_coverage(terms, section_terms, lexical.idf)
+            if codes:
+                cand.identifiers = len(codes & section_terms) / len(codes)
         ordered = sorted(candidates.items(), key=lambda kv: kv[1].rank_score, reverse=True)[:k]
         passages: list[Passage] = []
         for key, cand in ordered:
             parts = self._sections.get(key, [cand.best])
-            passages.append(Passage(
-                source=cand.best.source,
-                title=cand.best.title,
-                anchor=cand.best.anchor,
-                text="\n\n".join(part.text for part in parts),
-                score=confidence(cand.dense, cand.coverage),
-                section_key=key,
-                signals={"dense": round(cand.dense, 4), "coverage": round(cand.coverage, 4)},
-            ))
+            passages.append(
+                Passage(
+                    source=cand.best.source,
+                    title=cand.best.title,
+                    anchor=cand.best.anchor,
+                    text="\n\n".join(part.text for part in parts),
+                    score=confidence(cand.dense, cand.coverage, cand.identifiers),
+                    section_key=key,
+                    signals={
+                        "dense": round(cand.dense, 4),
+                        "coverage": round(cand.coverage, 4),
+                        "identifiers": round(cand.identifiers, 4),
+                    },
+                )
+            )
         return passages

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ def _metadata(chunk: Chunk, fingerprint: str, root: str) -> dict[str, Any]:
     }
 
 
-def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def _chunk(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(
         id=chunk_id,
         source=str(meta["source"]),
@@ -73,7 +73,7 @@ class ChromaStore:
             chroma_settings = ChromaSettings(anonymized_telemetry=False)
             if url:
                 parsed = urlparse(url)
-                self._client = chromadb.HttpClient(
+                self._client: Any = chromadb.HttpClient(
                     host=parsed.hostname or "localhost",
                     port=parsed.port or (443 if parsed.scheme == "https" else 8000),
                     ssl=parsed.scheme == "https",
@@ -83,7 +83,8 @@ class ChromaStore:
                 assert path is not None, "an embedded store needs a path"
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            self._collection = self._client.get_or_create_collection(
+            # Chroma's result types are loose unions; this class is the typed boundary.
+            self._collection: Any = self._client.get_or_create_collection(
                 collection,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -92,8 +93,9 @@ class ChromaStore:
             raise
         except Exception as exc:
             where = url or str(path)
-            raise KnowledgeBaseUnavailable(f"cannot open the knowledge base at {where}: {exc}"
-                                           ) from exc
+            raise KnowledgeBaseUnavailable(
+                f"cannot open the knowledge base at {where}: {exc}"
+            ) from exc
         self.name = collection
 
     def count(self) -> int:
@@ -109,8 +111,11 @@ class ChromaStore:
             # A failed bump only delays other processes' refresh; the data is written.
             self._collection.modify(metadata={"generation": self.generation() + 1})
 
-    def _pages(self, include: list[str], where: dict[str, Any] | None = None,
-               ) -> Iterator[dict[str, Any]]:
+    def _pages(
+        self,
+        include: list[str],
+        where: dict[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
             page = self._collection.get(include=include, where=where, limit=PAGE, offset=offset)
@@ -128,18 +133,21 @@ class ChromaStore:
                 source = str(meta["source"])
                 seen.setdefault(source, meta)
                 counts[source] = counts.get(source, 0) + 1
-        return {s: FileRecord(s, str(m.get("fingerprint", "")), str(m.get("root", "")), counts[s])
-                for s, m in seen.items()}
+        return {
+            s: FileRecord(s, str(m.get("fingerprint", "")), str(m.get("root", "")), counts[s])
+            for s, m in seen.items()
+        }
 
-    def replace_file(self, source: str, chunks: Sequence[Chunk], vectors: Vectors,
-                     fingerprint: str, root: str) -> None:
+    def replace_file(
+        self, source: str, chunks: Sequence[Chunk], vectors: Vectors, fingerprint: str, root: str
+    ) -> None:
         """Delete the file's old chunks, then add the new ones."""
         self.delete_file(source)
         for start in range(0, len(chunks), ADD_BATCH):
-            batch = chunks[start:start + ADD_BATCH]
+            batch = chunks[start : start + ADD_BATCH]
             self._collection.add(
                 ids=[c.id for c in batch],
-                embeddings=vectors[start:start + ADD_BATCH],
+                embeddings=vectors[start : start + ADD_BATCH],
                 documents=[c.text for c in batch],
                 metadatas=[_metadata(c, fingerprint, root) for c in batch],
             )
@@ -150,8 +158,9 @@ class ChromaStore:
     def all_chunks(self) -> list[Chunk]:
         chunks: list[Chunk] = []
         for page in self._pages(["documents", "metadatas"]):
-            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"],
-                                            strict=True):
+            for chunk_id, text, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            ):
                 chunks.append(_chunk(chunk_id, text, meta))
         return chunks
 
@@ -160,25 +169,40 @@ class ChromaStore:
         total = self.count()
         if total == 0:
             return []
-        result = self._collection.query(query_embeddings=[vector], n_results=min(n, total),
-                                        include=["documents", "metadatas", "distances"])
-        return [(_chunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in zip(
-            result["ids"][0], result["documents"][0], result["metadatas"][0],
-            result["distances"][0], strict=True)]
+        result = self._collection.query(
+            query_embeddings=[vector],
+            n_results=min(n, total),
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (_chunk(i, d, m), 1.0 - float(dist))
+            for i, d, m, dist in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
+            )
+        ]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, Vectors]:
         """Stored vectors by chunk id."""
         if not ids:
             return {}
         page = self._collection.get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32)
-                for i, v in zip(page["ids"], page["embeddings"], strict=True)}
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(page["ids"], page["embeddings"], strict=True)
+        }
 
     def section_chunks(self, source: str, section_index: int) -> list[Chunk]:
         """All chunks of one section, in order (to merge a section's parts)."""
         page = self._collection.get(
             where={"$and": [{"source": source}, {"section_index": section_index}]},
-            include=["documents", "metadatas"])
-        chunks = [_chunk(i, d, m) for i, d, m in zip(page["ids"], page["documents"],
-                                                     page["metadatas"], strict=True)]
+            include=["documents", "metadatas"],
+        )
+        chunks = [
+            _chunk(i, d, m)
+            for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+        ]
         return sorted(chunks, key=lambda c: c.part)

@@ -17,8 +17,9 @@ MAX_WORDS = {"chat": 90, "phone": 40}
 MAX_SENTENCES = {"chat": 4, "phone": 2}
 
 
-def select_sentences(question: str, passage_text: str, max_words: int,
-                     max_sentences: int) -> list[str]:
+def select_sentences(
+    question: str, passage_text: str, max_words: int, max_sentences: int
+) -> list[str]:
     """The passage's sentences most worth reading, in their original order."""
     sentences = [s for p in split_paragraphs(passage_text) for s in split_sentences(p)]
     if not sentences:
@@ -51,8 +52,9 @@ class ExtractiveModel:
         if not request.passages:
             return
         best = request.passages[0]
-        sentences = select_sentences(request.question, best.text, MAX_WORDS[request.style],
-                                     MAX_SENTENCES[request.style])
+        sentences = select_sentences(
+            request.question, best.text, MAX_WORDS[request.style], MAX_SENTENCES[request.style]
+        )
         for i, sentence in enumerate(sentences):
             last = i == len(sentences) - 1
             yield sentence + (" [1]" if last else " ")

@@ -1,0 +1,46 @@
+# One task runner: CI calls these targets as they are.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-all lint format bench clean
+
+# Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
+# torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/supportbot demo
+
+# The default suite: everything but tests marked slow or bench.
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Everything, slow tests included (benchmarks excluded).
+test-all: install
+	$(VENV)/bin/pytest -m "not bench" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check bot tests
+	$(VENV)/bin/ruff format --check bot tests
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format bot tests
+	$(VENV)/bin/ruff check --fix bot tests
+
+# Benchmarks print their figures (ratios against the bare components, same run).
+bench: install
+	$(VENV)/bin/pytest tests/benchmarks -m bench -s -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .supportbot .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,146 @@
+"""The ``supportbot`` command as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KNOWLEDGE
+
+
+def run(
+    args: list[str],
+    data_dir: Path,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SUPPORTBOT_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-data")
+    result = run(["ingest", str(KNOWLEDGE)], path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Ingested 27 added, 0 updated, 0 unchanged")
+    return path
+
+
+def test_help_lists_commands_and_settings(tmp_path):
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    for word in (
+        "ingest",
+        "ask",
+        "eval",
+        "demo",
+        "SUPPORTBOT_DATA_DIR",
+        "SUPPORTBOT_CHROMA_URL",
+        "SUPPORTBOT_ANSWER_THRESHOLD",
+    ):
+        assert word in result.stdout
+    ingest_help = run(["ingest", "--help"], tmp_path).stdout
+    assert "--prune" in ingest_help and "--collection" in ingest_help
+
+
+def test_reingesting_unchanged_files_changes_nothing(data_dir):
+    result = run(["ingest", str(KNOWLEDGE)], data_dir)
+    assert "0 added, 0 updated, 27 unchanged, 0 removed, 0 failed; 0 chunks" in result.stdout
+
+
+def test_ask_json_prints_a_cited_answer(data_dir):
+    result = run(["ask", "my sync icon is red and says E-2041", "--json"], data_dir)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"answer", "citations", "escalated", "reason", "tier"}
+    assert payload["escalated"] is False and payload["reason"] is None
+    assert payload["tier"] == "extractive"
+    first = payload["citations"][0]
+    assert first["n"] == 1
+    assert first["source"] == "troubleshooting/sync-errors.md"
+    assert first["anchor"] == "e-2041-sync-conflict"
+    assert first["title"] == "Sync errors › E-2041: Sync conflict"
+    assert 0 <= first["score"] <= 1
+    assert "conflicted copy" in payload["answer"]
+
+
+def test_ask_json_escalates_an_off_topic_question(data_dir):
+    result = run(
+        ["ask", "what's the weather going to be like in Berlin tomorrow", "--json"], data_dir
+    )
+    payload = json.loads(result.stdout)
+    assert payload["escalated"] is True
+    assert payload["reason"] == "low_confidence"
+    assert payload["tier"] == "human"
+    assert payload["citations"] == []
+
+
+def test_ask_refuses_an_oversized_question_naming_the_limit(data_dir):
+    result = run(["ask", "x" * 5000], data_dir)
+    assert result.returncode == 1
+    assert "limit is 4000 characters" in result.stderr
+
+
+def test_eval_prints_the_quality_meter(data_dir, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(q)
+            for q in [
+                {
+                    "id": "a",
+                    "question": "I forgot my password",
+                    "kind": "in_scope",
+                    "source": "account/reset-password.md",
+                    "anchor": "reset-your-password",
+                    "gold": "expires after 60 minutes",
+                },
+                {
+                    "id": "b",
+                    "question": "recommend me a pizza place in Rome",
+                    "kind": "out_of_scope",
+                },
+            ]
+        )
+    )
+    result = run(["eval", str(questions), "--json"], data_dir)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["hit@1"] == 1.0 and metrics["hit@3"] == 1.0
+    assert metrics["out_of_scope_declined"] == 1.0
+    assert metrics["in_scope_wrongly_escalated"] == 0.0
+    assert metrics["latency_p95_ms"] >= metrics["latency_p50_ms"] > 0
+
+
+def test_demo_chats_over_the_demo_knowledge_base(data_dir):
+    result = run(["demo"], data_dir, stdin="how do I get a refund?\ncan I talk to a person?\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "[1]" in result.stdout
+    assert "escalated to a person: asked_for_human" in result.stdout
+
+
+def test_invalid_configuration_is_reported_clearly(tmp_path):
+    env = {**os.environ, "SUPPORTBOT_DATA_DIR": str(tmp_path), "SUPPORTBOT_TOP_K": "many"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "hi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "invalid configuration" in result.stderr and "top_k" in result.stderr

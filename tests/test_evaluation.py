@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+from bot.core.turn import TurnOutcome
+from bot.core.types import Passage
+from bot.errors import EvaluationError
+from bot.evaluation import Question, evaluate, is_hit, load_questions
+
+
+def passage(source: str, anchor: str | None, text: str) -> Passage:
+    return Passage(source, "T", anchor, text, 0.9, f"{source}#0")
+
+
+def test_hits_match_source_and_anchor_or_the_gold_phrase():
+    q = Question("1", "?", "in_scope", "general.html", "why-python", "BBC comedy series")
+    assert is_hit(q, passage("general.html", "why-python", "unrelated"))
+    assert is_hit(q, passage("kb/general.html", "why-python", "unrelated"))
+    assert is_hit(q, passage("other.html", None, "named after a BBC\ncomedy  series"))
+    assert not is_hit(q, passage("general.html", "other-anchor", "unrelated"))
+
+
+async def test_metrics_count_ranks_declines_and_wrong_escalations():
+    questions = [
+        Question("a", "first", "in_scope", "x.md", "a", None),
+        Question("b", "second", "in_scope", "x.md", "b", None),
+        Question("c", "third", "out_of_scope"),
+        Question("d", "fourth", "out_of_scope"),
+    ]
+    turns = {
+        "first": ([passage("x.md", "a", "")], False),
+        "second": ([passage("x.md", "z", ""), passage("x.md", "b", "")], True),
+        "third": ([passage("x.md", "q", "")], True),
+        "fourth": ([passage("x.md", "q", "")], False),
+    }
+
+    async def turn(text: str) -> TurnOutcome:
+        passages, escalated = turns[text]
+        return TurnOutcome("", [], escalated, None, "t", 0.5, passages, [])
+
+    metrics = (await evaluate(questions, turn)).metrics()
+    assert metrics["hit@1"] == 0.5 and metrics["hit@3"] == 1.0
+    assert metrics["out_of_scope_declined"] == 0.5
+    assert metrics["in_scope_wrongly_escalated"] == 0.5
+    assert metrics["answered_correctly"] == 0.5
+
+
+def test_malformed_question_files_name_the_line(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"question": "ok"}) + "\n{not json\n")
+    with pytest.raises(EvaluationError, match=r"q.jsonl:2"):
+        load_questions(path)
+    path.write_text(json.dumps({"question": "ok", "kind": "maybe"}))
+    with pytest.raises(EvaluationError, match="kind must be"):
+        load_questions(path)

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import Settings, settings_help
+
+
+def test_settings_come_from_prefixed_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("SUPPORTBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SUPPORTBOT_ANSWER_THRESHOLD", "0.4")
+    monkeypatch.setenv("SUPPORTBOT_CHROMA_URL", "")
+    settings = Settings()
+    assert settings.data_dir == tmp_path
+    assert settings.chroma_path == tmp_path / "chroma"
+    assert settings.answer_threshold == 0.4
+    assert settings.chroma_url is None
+
+
+def test_a_dotenv_file_is_read(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    Path(".env").write_text("SUPPORTBOT_TOP_K=5\n")
+    assert Settings().top_k == 5
+
+
+def test_bad_values_are_refused_with_the_rule(monkeypatch):
+    monkeypatch.setenv("SUPPORTBOT_COLLECTION", "kb")
+    with pytest.raises(ValidationError, match="3-512 characters"):
+        Settings()
+    monkeypatch.setenv("SUPPORTBOT_COLLECTION", "knowledge")
+    monkeypatch.setenv("SUPPORTBOT_ANSWER_THRESHOLD", "1.5")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_help_lists_every_setting_with_its_variable():
+    text = settings_help()
+    for name in Settings.model_fields:
+        assert f"SUPPORTBOT_{name.upper()}" in text
