@@ -12,18 +12,21 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.types import Chunk
-from bot.errors import DocumentError, UnsupportedDocument
+from bot.errors import DocumentError
 from bot.knowledge.chunking import CHUNKER_VERSION, chunk_sections
-from bot.knowledge.embedder import Embedder
+from bot.knowledge.embedder import Embedder, Vectors
 from bot.knowledge.loaders import is_supported, load_document
-from bot.knowledge.store import ChromaStore
+from bot.knowledge.store import ChromaStore, FileChunks, FileRecord
 
 ProgressCallback = Callable[[int, int, str], None]  # (files done, files total, current source)
-EMBED_BATCH_CHUNKS = 512  # embed several small files in one call: the model prefers batches
+# Chunks per embedding call: several small files at once (the model prefers batches),
+# small enough that parsing and Chroma writes overlap the next call.
+EMBED_BATCH_CHUNKS = 1024
 
 
 @dataclass(frozen=True)
@@ -108,52 +111,33 @@ class Ingestor:
         files, skipped, missing = discover(paths)
         report = IngestReport(skipped=skipped, failed=list(missing))
         known = self.store.files()
-        pending: list[tuple[SourceFile, str, list[Chunk], bool]] = []
-        pending_chunks = 0
+        batch: list[FileChunks] = []
+        # Embedding runs in a worker thread (torch releases the GIL) while this thread
+        # reads, parses and chunks the next files and writes the previous batch to Chroma.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+            in_flight: tuple[list[FileChunks], Future[Vectors]] | None = None
 
-        def flush() -> None:
-            nonlocal pending, pending_chunks
-            if not pending:
-                return
-            all_chunks = [c for _, _, chunks, _ in pending for c in chunks]
-            vectors = self.embedder.embed([c.embedding_text() for c in all_chunks])
-            offset = 0
-            for file, fingerprint, chunks, is_update in pending:
-                self.store.replace_file(
-                    file.source,
-                    chunks,
-                    vectors[offset : offset + len(chunks)],
-                    fingerprint,
-                    file.root,
-                )
-                offset += len(chunks)
-                (report.updated if is_update else report.added).append(file.source)
-                report.chunks += len(chunks)
-            pending, pending_chunks = [], 0
+            def submit(next_batch: list[FileChunks]) -> None:
+                nonlocal in_flight
+                previous = in_flight
+                in_flight = None
+                if next_batch:
+                    texts = [c.embedding_text() for f in next_batch for c in f.chunks]
+                    in_flight = (next_batch, pool.submit(self.embedder.embed, texts))
+                if previous:
+                    self._write(previous[0], previous[1].result(), report)
 
-        for done, file in enumerate(files):
-            if progress:
-                progress(done, len(files), file.source)
-            try:
-                data = file.path.read_bytes()
-            except OSError as exc:
-                report.failed.append((file.source, f"cannot read ({exc.strerror})"))
-                continue
-            fingerprint = self.fingerprint(data)
-            previous = known.get(file.source)
-            if previous and previous.fingerprint == fingerprint:
-                report.unchanged.append(file.source)
-                continue
-            try:
-                chunks = self.chunk(file.source, data)
-            except DocumentError as exc:
-                report.failed.append((file.source, exc.reason))
-                continue
-            pending.append((file, fingerprint, chunks, previous is not None))
-            pending_chunks += len(chunks)
-            if pending_chunks >= EMBED_BATCH_CHUNKS:
-                flush()
-        flush()
+            for done, file in enumerate(files):
+                if progress:
+                    progress(done, len(files), file.source)
+                prepared = self._prepare(file, known.get(file.source), report)
+                if prepared:
+                    batch.append(prepared)
+                    if sum(len(f.chunks) for f in batch) >= EMBED_BATCH_CHUNKS:
+                        submit(batch)
+                        batch = []
+            submit(batch)
+            submit([])  # drain: write the last batch
 
         if prune:
             roots = {f.root for f in files} | {str(p.resolve()) for p in paths if p.is_dir()}
@@ -169,5 +153,28 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _prepare(
+        self, file: SourceFile, previous: FileRecord | None, report: IngestReport
+    ) -> FileChunks | None:
+        """Read and chunk one file; None when it is unchanged or cannot be read."""
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            report.failed.append((file.source, f"cannot read ({exc.strerror})"))
+            return None
+        fingerprint = self.fingerprint(data)
+        if previous and previous.fingerprint == fingerprint:
+            report.unchanged.append(file.source)
+            return None
+        try:
+            chunks = self.chunk(file.source, data)
+        except DocumentError as exc:
+            report.failed.append((file.source, exc.reason))
+            return None
+        return FileChunks(file.source, chunks, fingerprint, file.root, previous is not None)
 
-__all__ = ["IngestReport", "Ingestor", "SourceFile", "UnsupportedDocument", "discover"]
+    def _write(self, batch: list[FileChunks], vectors: Vectors, report: IngestReport) -> None:
+        self.store.write(batch, vectors)
+        for file in batch:
+            (report.updated if file.replaces else report.added).append(file.source)
+            report.chunks += len(file.chunks)

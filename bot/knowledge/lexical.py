@@ -48,6 +48,10 @@ class LexicalIndex:
     def known(self, term: str) -> bool:
         return term in self._df
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        position = self._position.get(chunk_id)
+        return None if position is None else self.chunks[position]
+
     def terms_of(self, chunk_id: str) -> list[str]:
         return self._terms[self._position[chunk_id]]
 

@@ -112,7 +112,13 @@ class HybridKnowledgeBase:
             return []
         terms = content_terms(query)
         vector = self.embedder.embed([query])[0]
-        dense = self.store.query(vector, self.candidates)
+        # A chunk written since the index was built is not in it yet: it is skipped
+        # until the next refresh (at most ``refresh_seconds``).
+        dense = [
+            (chunk, similarity)
+            for chunk_id, similarity in self.store.nearest(vector, self.candidates)
+            if (chunk := lexical.chunk(chunk_id)) is not None
+        ]
         lexical_hits = lexical.top(terms, LEXICAL_CANDIDATES)
         return self.rank(terms, vector, dense, lexical_hits, lexical, k)
 

@@ -38,6 +38,17 @@ class FileRecord:
     chunks: int
 
 
+@dataclass(frozen=True)
+class FileChunks:
+    """The chunks of one file, ready to be written."""
+
+    source: str
+    chunks: Sequence[Chunk]
+    fingerprint: str
+    root: str
+    replaces: bool  # the store holds an older version of this file
+
+
 def _metadata(chunk: Chunk, fingerprint: str, root: str) -> dict[str, Any]:
     return {
         "source": chunk.source,
@@ -138,18 +149,23 @@ class ChromaStore:
             for s, m in seen.items()
         }
 
-    def replace_file(
-        self, source: str, chunks: Sequence[Chunk], vectors: Vectors, fingerprint: str, root: str
-    ) -> None:
-        """Delete the file's old chunks, then add the new ones."""
-        self.delete_file(source)
-        for start in range(0, len(chunks), ADD_BATCH):
-            batch = chunks[start : start + ADD_BATCH]
+    def write(self, files: Sequence[FileChunks], vectors: Vectors) -> None:
+        """Store several files' chunks; files already present lose their old chunks first.
+
+        One delete and one add (per ``ADD_BATCH``) for the whole batch: Chroma's cost is
+        mostly per call, so writing file by file would cost more than the HNSW inserts.
+        """
+        replaced = [f.source for f in files if f.replaces]
+        if replaced:
+            self._collection.delete(where={"source": {"$in": replaced}})
+        rows = [(c, f.fingerprint, f.root) for f in files for c in f.chunks]
+        for start in range(0, len(rows), ADD_BATCH):
+            batch = rows[start : start + ADD_BATCH]
             self._collection.add(
-                ids=[c.id for c in batch],
+                ids=[c.id for c, _, _ in batch],
                 embeddings=vectors[start : start + ADD_BATCH],
-                documents=[c.text for c in batch],
-                metadatas=[_metadata(c, fingerprint, root) for c in batch],
+                documents=[c.text for c, _, _ in batch],
+                metadatas=[_metadata(c, fingerprint, root) for c, fingerprint, root in batch],
             )
 
     def delete_file(self, source: str) -> None:
@@ -164,25 +180,19 @@ class ChromaStore:
                 chunks.append(_chunk(chunk_id, text, meta))
         return chunks
 
-    def query(self, vector: Vectors, n: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks with cosine similarity (1 − cosine distance)."""
-        total = self.count()
-        if total == 0:
-            return []
+    def nearest(self, vector: Vectors, n: int) -> list[tuple[str, float]]:
+        """Ids of the nearest chunks with cosine similarity (1 − cosine distance).
+
+        Only ids and distances cross the wire: the retriever holds the chunk texts in
+        memory already. (No count() guard either: it costs more than the query itself on
+        a large collection, and Chroma returns fewer results when it has fewer.)
+        """
         result = self._collection.query(
-            query_embeddings=[vector],
-            n_results=min(n, total),
-            include=["documents", "metadatas", "distances"],
+            query_embeddings=[vector], n_results=n, include=["distances"]
         )
         return [
-            (_chunk(i, d, m), 1.0 - float(dist))
-            for i, d, m, dist in zip(
-                result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
-                strict=True,
-            )
+            (i, 1.0 - float(d))
+            for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, Vectors]:
