@@ -49,6 +49,7 @@ def ingest(
     runtime = Runtime(settings)
     ingestor = runtime.ingestor
     if sys.stderr.isatty():
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         with Progress(
@@ -57,6 +58,7 @@ def ingest(
             MofNCompleteColumn(),
             TextColumn("{task.fields[current]}"),
             transient=True,
+            console=Console(stderr=True),
         ) as bar:
             task = bar.add_task("Ingesting", total=None, current="")
 

@@ -144,3 +144,32 @@ def test_invalid_configuration_is_reported_clearly(tmp_path):
     )
     assert result.returncode == 2
     assert "invalid configuration" in result.stderr and "top_k" in result.stderr
+
+
+def test_ingest_shows_a_progress_bar_on_a_terminal(tmp_path):
+    import pty
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "SUPPORTBOT_DATA_DIR": str(tmp_path), "COLUMNS": "120"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ingest", str(KNOWLEDGE / "billing")],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env=env,
+        text=True,
+    )
+    os.close(secondary)
+    screen = b""
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not data:
+            break
+        screen += data
+    stdout = process.communicate(timeout=300)[0]
+    os.close(primary)
+    assert process.returncode == 0
+    assert b"Ingesting" in screen and b"/5" in screen  # the bar, counting files
+    assert stdout.startswith("Ingested 5 added")  # the summary still goes to stdout

@@ -92,13 +92,15 @@ def test_progress_is_reported_per_file(ingestor: Ingestor, write_files):
     assert seen[0] == (0, 3) and seen[-1] == (3, 3)
 
 
-def test_many_batches_in_flight_lose_nothing(ingestor: Ingestor, store: ChromaStore,
-                                             write_files, monkeypatch):
+def test_many_batches_in_flight_lose_nothing(
+    ingestor: Ingestor, store: ChromaStore, write_files, monkeypatch
+):
     import bot.knowledge.ingest as ingest_module
 
     monkeypatch.setattr(ingest_module, "EMBED_BATCH_CHUNKS", 2)  # a batch every file or two
-    files = {f"doc{i}.md": f"# Doc {i}\n\n## A\n\nAlpha {i}.\n\n## B\n\nBeta {i}.\n"
-             for i in range(9)}
+    files = {
+        f"doc{i}.md": f"# Doc {i}\n\n## A\n\nAlpha {i}.\n\n## B\n\nBeta {i}.\n" for i in range(9)
+    }
     root = write_files(files)
     report = ingestor.run([root])
     assert sorted(report.added) == sorted(files)
