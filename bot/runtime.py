@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from bot.core.turn import TurnOutcome, answer_question
 from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
-from bot.models.base import ChatModel
+from bot.models.base import ChatModel, Style
 from bot.models.extractive import ExtractiveModel
 from bot.settings import Settings
 
@@ -45,7 +46,22 @@ class Runtime:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.embedder)
+        return Ingestor(
+            self.store, self.embedder, max_bytes=int(self.settings.max_document_mb * 1024 * 1024)
+        )
+
+    async def answer(self, question: str, style: Style = "chat") -> TurnOutcome:
+        """One turn through the configured knowledge base, ladder and limits."""
+        s = self.settings
+        return await answer_question(
+            question,
+            self.knowledge,
+            self.ladder,
+            threshold=s.answer_threshold,
+            top_k=s.top_k,
+            max_chars=s.max_question_chars,
+            style=style,
+        )
 
     @cached_property
     def ladder(self) -> Sequence[tuple[str, ChatModel]]:

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Minimum retrieval confidence (0..1) to answer; below it the bot "
         "escalates instead of guessing.",
     )
+    max_document_mb: float = Field(
+        default=50,
+        gt=0,
+        description="Largest file `supportbot ingest` accepts, in MiB; "
+        "larger files are reported and skipped.",
+    )
     max_question_chars: int = Field(
         default=4000, ge=10, description="Longest question accepted, in characters."
     )

@@ -30,21 +30,11 @@ def ask(
     ] = False,
 ) -> None:
     """Answer one question without a server, through the same path the server uses."""
-    from bot.core.turn import answer_question
     from bot.runtime import Runtime
 
     settings = load_settings(ctx)
     runtime = Runtime(settings)
-    outcome = asyncio.run(
-        answer_question(
-            question,
-            runtime.knowledge,
-            runtime.ladder,
-            threshold=settings.answer_threshold,
-            top_k=settings.top_k,
-            max_chars=settings.max_question_chars,
-        )
-    )
+    outcome = asyncio.run(runtime.answer(question))
     if as_json:
         payload = outcome.to_dict()
         if explain:

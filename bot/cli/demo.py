@@ -28,7 +28,6 @@ def demo_knowledge_dir() -> Path:
 @app.command()
 def demo(ctx: typer.Context) -> None:
     """Ingest the demo knowledge base if the index is empty, then chat in the terminal."""
-    from bot.core.turn import answer_question
     from bot.errors import InvalidInput
     from bot.runtime import Runtime
 
@@ -53,16 +52,7 @@ def demo(ctx: typer.Context) -> None:
         if not question.strip():
             break
         try:
-            outcome = asyncio.run(
-                answer_question(
-                    question,
-                    runtime.knowledge,
-                    runtime.ladder,
-                    threshold=settings.answer_threshold,
-                    top_k=settings.top_k,
-                    max_chars=settings.max_question_chars,
-                )
-            )
+            outcome = asyncio.run(runtime.answer(question))
         except InvalidInput as exc:
             typer.echo(f"bot> {exc}\n")
             continue

@@ -34,23 +34,12 @@ def evaluate_command(
     questions declined, the share of in-scope questions wrongly escalated, and
     latency p50/p95, with the shipped threshold.
     """
-    from bot.core.turn import TurnOutcome, answer_question
     from bot.evaluation import QuestionResult, evaluate, load_questions
     from bot.runtime import Runtime
 
     settings = load_settings(ctx)
     runtime = Runtime(settings)
     items = load_questions(questions)
-
-    async def turn(text: str) -> TurnOutcome:
-        return await answer_question(
-            text,
-            runtime.knowledge,
-            runtime.ladder,
-            threshold=settings.answer_threshold,
-            top_k=settings.top_k,
-            max_chars=settings.max_question_chars,
-        )
 
     def show(result: QuestionResult) -> None:
         if verbose:
@@ -64,7 +53,7 @@ def evaluate_command(
             )
 
     runtime.knowledge.search("warm up", 1)  # load the model before timing anything
-    report = asyncio.run(evaluate(items, turn, show))
+    report = asyncio.run(evaluate(items, runtime.answer, show))
     metrics = report.metrics()
     metrics["threshold"] = settings.answer_threshold
     if as_json:

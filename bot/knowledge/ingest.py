@@ -27,6 +27,11 @@ ProgressCallback = Callable[[int, int, str], None]  # (files done, files total, 
 # Chunks per embedding call: several small files at once (the model prefers batches),
 # small enough that parsing and Chroma writes overlap the next call.
 EMBED_BATCH_CHUNKS = 1024
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str], list[t
 class Ingestor:
     """Runs ingestion batches against one store with one embedder."""
 
-    def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
+    def __init__(
+        self, store: ChromaStore, embedder: Embedder, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.store = store
         self.embedder = embedder
+        self.max_bytes = max_bytes
 
     def fingerprint(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()[:32]
@@ -158,6 +166,16 @@ class Ingestor:
     ) -> FileChunks | None:
         """Read and chunk one file; None when it is unchanged or cannot be read."""
         try:
+            size = file.path.stat().st_size
+            if size > self.max_bytes:
+                report.failed.append(
+                    (
+                        file.source,
+                        f"the file is {_mib(size)}; the limit is "
+                        f"{_mib(self.max_bytes)} (SUPPORTBOT_MAX_DOCUMENT_MB)",
+                    )
+                )
+                return None
             data = file.path.read_bytes()
         except OSError as exc:
             report.failed.append((file.source, f"cannot read ({exc.strerror})"))

@@ -107,3 +107,12 @@ def test_many_batches_in_flight_lose_nothing(
     assert report.chunks == store.count() == 18
     stored = {(c.source, c.text) for c in store.all_chunks()}
     assert ("doc7.md", "Beta 7.") in stored and len(stored) == 18
+
+
+def test_files_over_the_size_limit_are_refused_naming_the_limit(store: ChromaStore, embedder,
+                                                                write_files):
+    root = write_files({**FILES, "huge.md": "# Huge\n\n" + "word " * 300_000})
+    report = Ingestor(store, embedder, max_bytes=1024 * 1024).run([root])
+    assert sorted(report.added) == sorted(FILES)
+    reason = dict(report.failed)["huge.md"]
+    assert "1.4 MiB" in reason and "limit is 1.0 MiB" in reason
