@@ -109,8 +109,9 @@ def test_many_batches_in_flight_lose_nothing(
     assert ("doc7.md", "Beta 7.") in stored and len(stored) == 18
 
 
-def test_files_over_the_size_limit_are_refused_naming_the_limit(store: ChromaStore, embedder,
-                                                                write_files):
+def test_files_over_the_size_limit_are_refused_naming_the_limit(
+    store: ChromaStore, embedder, write_files
+):
     root = write_files({**FILES, "huge.md": "# Huge\n\n" + "word " * 300_000})
     report = Ingestor(store, embedder, max_bytes=1024 * 1024).run([root])
     assert sorted(report.added) == sorted(FILES)
