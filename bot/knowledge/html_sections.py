@@ -10,10 +10,18 @@ heading's own id, the id of a ``<section>``/``<div>`` the heading opens, or an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup
-from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4.element import (
+    Comment,
+    Doctype,
+    NavigableString,
+    PageElement,
+    ProcessingInstruction,
+    Tag,
+)
 
 from bot.core.text import normalize_whitespace
 
@@ -136,43 +144,44 @@ def parse_html(html: str) -> HtmlPage:
         or soup
     )
 
-    stack: list[tuple[int, str]] = []  # (level, heading text)
+    headings: list[tuple[int, str]] = []  # (level, text) of the open headings
     sections: list[RawSection] = [RawSection((), None)]
-
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                # Outside <pre>, HTML whitespace (source line breaks included) is one space.
-                sections[-1].parts.append(_WS.sub(" ", str(child)))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name or ""
-            if name in HEADINGS:
-                level = HEADINGS[name]
-                text = normalize_whitespace(child.get_text(" ")).rstrip("¶#").strip()
-                if not text:
-                    continue
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, text))
-                sections.append(RawSection(tuple(t for _, t in stack), _anchor_of(child)))
-                continue
-            if name == "pre":
-                sections[-1].parts.append("\n\n" + child.get_text() + "\n\n")
-                continue
-            if name in LINES:
-                sections[-1].parts.append("\n")
-                walk(child)
-            elif name in BLOCKS:
-                sections[-1].parts.append("\n\n")
-                walk(child)
-                sections[-1].parts.append("\n\n")
-            elif name in CELLS:
-                sections[-1].parts.append(" | ")
-                walk(child)
-            else:
-                walk(child)
-
-    walk(root)
+    # Iterative walk (a stack of child iterators, each with the text that closes it): a
+    # hostile page nested thousands of levels deep must not hit Python's recursion limit.
+    pending: list[tuple[Iterator[PageElement], str]] = [(iter(root.children), "")]
+    while pending:
+        children, closing = pending[-1]
+        child = next(children, None)
+        if child is None:
+            pending.pop()
+            sections[-1].parts.append(closing)
+            continue
+        if isinstance(child, NavigableString):
+            # Outside <pre>, HTML whitespace (source line breaks included) is one space.
+            sections[-1].parts.append(_WS.sub(" ", str(child)))
+            continue
+        if not isinstance(child, Tag):
+            continue
+        name = child.name or ""
+        if name in HEADINGS:
+            level = HEADINGS[name]
+            text = normalize_whitespace(child.get_text(" ")).rstrip("¶#").strip()
+            if text:
+                while headings and headings[-1][0] >= level:
+                    headings.pop()
+                headings.append((level, text))
+                sections.append(RawSection(tuple(t for _, t in headings), _anchor_of(child)))
+        elif name == "pre":
+            sections[-1].parts.append("\n\n" + child.get_text() + "\n\n")
+        elif name in LINES:
+            sections[-1].parts.append("\n")
+            pending.append((iter(child.children), ""))
+        elif name in BLOCKS:
+            sections[-1].parts.append("\n\n")
+            pending.append((iter(child.children), "\n\n"))
+        elif name in CELLS:
+            sections[-1].parts.append(" | ")
+            pending.append((iter(child.children), ""))
+        else:
+            pending.append((iter(child.children), ""))
     return HtmlPage(title=title, sections=[s for s in sections if s.text])

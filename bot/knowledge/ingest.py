@@ -189,6 +189,9 @@ class Ingestor:
         except DocumentError as exc:
             report.failed.append((file.source, exc.reason))
             return None
+        except Exception as exc:  # one hostile file must not sink the batch
+            report.failed.append((file.source, f"could not be parsed ({type(exc).__name__})"))
+            return None
         return FileChunks(file.source, chunks, fingerprint, file.root, previous is not None)
 
     def _write(self, batch: list[FileChunks], vectors: Vectors, report: IngestReport) -> None:

@@ -117,3 +117,17 @@ def test_files_over_the_size_limit_are_refused_naming_the_limit(
     assert sorted(report.added) == sorted(FILES)
     reason = dict(report.failed)["huge.md"]
     assert "1.4 MiB" in reason and "limit is 1.0 MiB" in reason
+
+
+def test_an_unexpected_parser_failure_skips_only_that_file(
+    ingestor: Ingestor, write_files, monkeypatch
+):
+    from bot.knowledge import loaders
+
+    def explode(source: str, data: bytes):
+        raise MemoryError("parser blew up")
+
+    monkeypatch.setitem(loaders.LOADERS, ".txt", explode)
+    report = ingestor.run([write_files({**FILES, "notes.txt": "some text"})])
+    assert sorted(report.added) == sorted(FILES)
+    assert report.failed == [("notes.txt", "could not be parsed (MemoryError)")]

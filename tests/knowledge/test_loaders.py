@@ -133,3 +133,9 @@ def test_binary_empty_and_unknown_files_are_refused_by_name():
         load_document("only-tags.html", b"<html><body><script>x</script></body></html>")
     with pytest.raises(UnsupportedDocument, match="unsupported file type"):
         load_document("slides.pptx", b"PK\x03\x04")
+
+
+def test_html_nested_thousands_deep_is_read_not_a_crash():
+    html = b"<html><body><h1>T</h1>" + b"<div>" * 5000 + b"deep text" + b"</div>" * 5000
+    doc = load_document("deep.html", html + b"</body></html>")
+    assert doc.sections[0].title == "T" and doc.sections[0].text == "deep text"
