@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from bot import __version__
 from bot.errors import SupportBotError
-from bot.settings import Settings, settings_help
+from bot.settings import ENV_PREFIX, Settings, settings_help
 
 app = typer.Typer(
     name="supportbot",
@@ -22,6 +22,17 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def describe(error: ValidationError, env: bool = False) -> str:
+    """One line per invalid setting: ``name: what is wrong`` (the variable name if ``env``)."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        if env:
+            name = f"{ENV_PREFIX}{name.upper()}"
+        lines.append(f"  {name}: {item['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 def load_settings(ctx: typer.Context) -> Settings:
@@ -50,7 +61,7 @@ def root(
     try:
         ctx.obj = Settings()
     except ValidationError as exc:
-        typer.echo(f"supportbot: invalid configuration:\n{exc}", err=True)
+        typer.echo(f"supportbot: invalid configuration:\n{describe(exc, env=True)}", err=True)
         raise typer.Exit(2) from exc
 
 
@@ -66,3 +77,6 @@ def main() -> None:
     except SupportBotError as exc:
         typer.echo(f"supportbot: {exc}", err=True)
         sys.exit(1)
+    except ValidationError as exc:  # an option that overrides a setting (e.g. --collection)
+        typer.echo(f"supportbot: invalid option:\n{describe(exc)}", err=True)
+        sys.exit(2)

@@ -143,7 +143,16 @@ def test_invalid_configuration_is_reported_clearly(tmp_path):
         check=False,
     )
     assert result.returncode == 2
-    assert "invalid configuration" in result.stderr and "top_k" in result.stderr
+    assert "invalid configuration" in result.stderr
+    assert "SUPPORTBOT_TOP_K: Input should be a valid integer" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_invalid_option_is_reported_without_a_traceback(tmp_path):
+    result = run(["ingest", str(KNOWLEDGE / "billing"), "--collection", "x"], tmp_path)
+    assert result.returncode == 2
+    assert "collection: a collection name has 3-512 characters" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_ingest_shows_a_progress_bar_on_a_terminal(tmp_path):
