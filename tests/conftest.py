@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,21 @@ from bot.knowledge.store import ChromaStore
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
+
+
+def eventually(check: Callable[[], object], timeout: float = 20.0) -> object:
+    """Poll ``check`` until it returns a truthy value (for eventually consistent reads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except (AssertionError, IndexError):
+            pass
+        if time.monotonic() > deadline:
+            return check()
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
-"""A BM25 index over chunks (bm25s), built in memory from the chunks in the store.
+"""An in-memory mirror of the store's chunks: BM25 (bm25s), term statistics, sections.
+
+It is built from the chunks in the store and replaced whole when the store changes,
+so one instance is a consistent snapshot for the duration of a search.
 
 It uses the same stemmed content terms as the rest of the product
 (:func:`bot.core.text.content_terms`), so a term that BM25 matches is a term the
@@ -36,6 +39,12 @@ class LexicalIndex:
             self._bm25 = bm25s.BM25()
             self._bm25.index(self._terms, show_progress=False)
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        # The chunks of each section in order, so a hit can be returned as its whole section.
+        self._sections: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            self._sections.setdefault(chunk.section_key, []).append(chunk)
+        for parts in self._sections.values():
+            parts.sort(key=lambda c: c.part)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -51,6 +60,10 @@ class LexicalIndex:
     def chunk(self, chunk_id: str) -> Chunk | None:
         position = self._position.get(chunk_id)
         return None if position is None else self.chunks[position]
+
+    def section(self, chunk: Chunk) -> list[Chunk]:
+        """Every chunk of ``chunk``'s section, in order."""
+        return self._sections.get(chunk.section_key, [chunk])
 
     def terms_of(self, chunk_id: str) -> list[str]:
         return self._terms[self._position[chunk_id]]

@@ -68,43 +68,60 @@ class HybridKnowledgeBase:
         self.embedder = embedder
         self.candidates = candidates
         self.refresh_seconds = refresh_seconds
-        self._lock = threading.Lock()
-        self._lexical: LexicalIndex | None = None
-        self._sections: dict[str, list[Chunk]] = {}
+        self._rebuild_lock = threading.Lock()  # one rebuild at a time
+        self._lexical: LexicalIndex | None = None  # an immutable snapshot, swapped whole
         self._generation = -1
         self._checked = 0.0
 
-    # The lexical index mirrors the store; rebuild it when another process wrote.
     def _index(self) -> LexicalIndex:
-        now = time.monotonic()
-        with self._lock:
-            if self._lexical is None or now - self._checked >= self.refresh_seconds:
-                self._checked = now
-                generation = self.store.generation()
-                if self._lexical is None or generation != self._generation:
-                    self._rebuild(generation)
+        """The current snapshot; never waits for a rebuild except the very first one.
+
+        When another process has written (the collection's generation moved), one
+        background thread builds the new snapshot while searches keep using the old one:
+        at 100,000 chunks a rebuild takes seconds, and no search should wait for it.
+        """
+        current = self._lexical
+        if current is None:
+            with self._rebuild_lock:
+                if self._lexical is None:
+                    self._build(self.store.generation())
             assert self._lexical is not None
             return self._lexical
+        now = time.monotonic()
+        if now - self._checked >= self.refresh_seconds:
+            self._checked = now
+            generation = self.store.generation()
+            if generation != self._generation:
+                if not len(current):  # nothing to serve meanwhile: wait for the first data
+                    with self._rebuild_lock:
+                        if generation != self._generation:
+                            self._build(generation)
+                    assert self._lexical is not None
+                    return self._lexical
+                if self._rebuild_lock.acquire(blocking=False):
+                    threading.Thread(
+                        target=self._build_in_background,
+                        args=(generation,),
+                        name="lexical-rebuild",
+                        daemon=True,
+                    ).start()
+        return current
 
-    def _rebuild(self, generation: int) -> None:
-        chunks = self.store.all_chunks()
-        self._lexical = LexicalIndex(chunks)
-        sections: dict[str, list[Chunk]] = {}
-        for chunk in chunks:
-            sections.setdefault(chunk.section_key, []).append(chunk)
-        for parts in sections.values():
-            parts.sort(key=lambda c: c.part)
-        self._sections = sections
-        self._generation = generation
+    def _build(self, generation: int) -> None:
+        index = LexicalIndex(self.store.all_chunks())
+        self._lexical, self._generation = index, generation
+
+    def _build_in_background(self, generation: int) -> None:
+        try:
+            self._build(generation)
+        finally:
+            self._rebuild_lock.release()
 
     def refresh(self) -> None:
-        """Rebuild the lexical index now (after an ingest in this process)."""
-        with self._lock:
-            self._rebuild(self.store.generation())
+        """Rebuild the snapshot now and wait for it (after an ingest in this process)."""
+        with self._rebuild_lock:
+            self._build(self.store.generation())
             self._checked = time.monotonic()
-
-    def size(self) -> int:
-        return len(self._index())
 
     def search(self, query: str, k: int = 3) -> list[Passage]:
         lexical = self._index()
@@ -133,31 +150,33 @@ class HybridKnowledgeBase:
     ) -> list[Passage]:
         """Score candidate sections and build the top ``k`` merged passages."""
         candidates: dict[str, _Candidate] = {}
-        for chunk, similarity in dense:
+
+        def offer(chunk: Chunk, similarity: float) -> None:
+            # A section is represented by its most similar chunk.
             current = candidates.get(chunk.section_key)
             if current is None or similarity > current.dense:
                 candidates[chunk.section_key] = _Candidate(chunk, similarity)
+
+        for chunk, similarity in dense:
+            offer(chunk, similarity)
         # Lexical-only hits have no similarity yet: compare their stored vectors.
         missing = [c for c, _ in lexical_hits if c.section_key not in candidates]
-        if missing:
-            stored = self.store.vectors([c.id for c in missing])
-            for chunk in missing:
-                if chunk.id in stored:
-                    similarity = float(np.dot(stored[chunk.id], vector))
-                    current = candidates.get(chunk.section_key)
-                    if current is None or similarity > current.dense:
-                        candidates[chunk.section_key] = _Candidate(chunk, similarity)
+        stored = self.store.vectors([c.id for c in missing])
+        for chunk in missing:
+            if chunk.id in stored:
+                offer(chunk, float(np.dot(stored[chunk.id], vector)))
         codes = {t for t in terms if is_identifier(t)}
-        for key, cand in candidates.items():
-            parts = self._sections.get(key, [cand.best])
-            section_terms = {t for part in parts for t in lexical.terms_of(part.id)}
+        for cand in candidates.values():
+            section_terms = {
+                t for part in lexical.section(cand.best) for t in lexical.terms_of(part.id)
+            }
             cand.coverage = term_coverage(terms, section_terms, lexical.idf)
             if codes:
                 cand.identifiers = len(codes & section_terms) / len(codes)
         ordered = sorted(candidates.items(), key=lambda kv: kv[1].rank_score, reverse=True)[:k]
         passages: list[Passage] = []
         for key, cand in ordered:
-            parts = self._sections.get(key, [cand.best])
+            parts = lexical.section(cand.best)
             passages.append(
                 Passage(
                     source=cand.best.source,

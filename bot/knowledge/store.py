@@ -204,15 +204,3 @@ class ChromaStore:
             i: np.asarray(v, dtype=np.float32)
             for i, v in zip(page["ids"], page["embeddings"], strict=True)
         }
-
-    def section_chunks(self, source: str, section_index: int) -> list[Chunk]:
-        """All chunks of one section, in order (to merge a section's parts)."""
-        page = self._collection.get(
-            where={"$and": [{"source": source}, {"section_index": section_index}]},
-            include=["documents", "metadatas"],
-        )
-        chunks = [
-            _chunk(i, d, m)
-            for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
-        ]
-        return sorted(chunks, key=lambda c: c.part)

@@ -14,6 +14,7 @@ import pytest
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from tests.conftest import eventually
 
 
 def _free_port() -> int:
@@ -77,4 +78,6 @@ def test_replicas_share_a_chroma_server(chroma_url: str, tmp_path: Path, embedde
 
     (root / "codes.md").write_text("# Error codes\n\n## E-7002\n\nThe archive is corrupt.\n")
     assert writer.ingestor.run([root]).updated == ["codes.md"]
-    assert replica.knowledge.search("E-7002 archive corrupt", 1)[0].anchor == "e-7002"
+    assert eventually(
+        lambda: replica.knowledge.search("E-7002 archive corrupt", 1)[0].anchor == "e-7002"
+    )

@@ -1,6 +1,7 @@
 from bot.knowledge.ingest import Ingestor
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
+from tests.conftest import eventually
 
 
 def test_demo_questions_find_the_right_article(demo_kb: HybridKnowledgeBase):
@@ -48,4 +49,36 @@ def test_writes_from_another_process_refresh_the_lexical_index(tmp_path, embedde
     Ingestor(ChromaStore("shared-kb", path=path), embedder).run(
         [write_files({"codes.md": "# Codes\n\n## E-9999\n\nThe flux capacitor overheated.\n"})]
     )
+    # The reader had nothing to serve: it waits for the new data at once.
     assert reader.search("E-9999 flux capacitor", 1)[0].anchor == "e-9999"
+
+    Ingestor(ChromaStore("shared-kb", path=path), embedder).run(
+        [write_files({"more.md": "# More\n\n## E-8888\n\nThe warp core is offline.\n"})]
+    )
+    # Now it has data: it keeps answering from the old snapshot while the new one builds.
+    assert eventually(lambda: reader.search("E-8888 warp core", 1)[0].anchor == "e-8888")
+
+
+def test_searches_stay_consistent_while_the_index_is_rebuilt(demo_kb: HybridKnowledgeBase):
+    import threading
+
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def rebuild() -> None:
+        while not stop.is_set():
+            demo_kb.refresh()
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    try:
+        for _ in range(40):
+            try:
+                top = demo_kb.search("error E-4010 card expired", 3)
+                assert top[0].anchor == "e-4010-card-expired"
+            except BaseException as exc:
+                errors.append(exc)
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
