@@ -1,17 +1,17 @@
 """Hybrid retrieval: dense (Chroma) + lexical (BM25), per section, scored 0..1.
 
-Candidates come from both lists: the dense neighbours of the question and the
-BM25 best matches (which is what finds exact error codes such as ``E-4012``, where
+Candidates come from both lists: the dense neighbours of the question and the BM25
+best matches (which is what finds exact error codes such as ``E-4012``, where
 embeddings are weak). Each section is represented by its best chunk and ranked by
-that chunk's cosine similarity plus a small share of the section's term coverage;
-then the section's chunks are merged into one passage, so a citation shows the
-whole answer, not a fragment.
+that chunk's cosine similarity, plus a boost when the section contains the
+identifiers (error codes) the question quotes. Then the section's chunks are merged
+into one passage, so a citation shows the whole answer, not a fragment.
 
-Measured on the Python FAQ eval set, ranking by dense similarity beat reciprocal
-rank fusion with BM25 (colloquial questions share few words with the FAQ), so the
-lexical side widens the pool and breaks near-ties instead of voting equally.
-Whether the best passage is good enough to answer from is a separate, absolute
-signal: :func:`bot.core.confidence.confidence`.
+Measured on both eval sets, ranking by dense similarity beat reciprocal rank fusion
+with BM25 (colloquial questions share few words with the help center), so the
+lexical side widens the pool instead of voting. Whether the best passage is good
+enough to answer from is a separate, absolute signal:
+:func:`bot.core.confidence.confidence`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.store import ChromaStore
 
 LEXICAL_CANDIDATES = 10  # BM25 hits added to the dense pool
-RANK_COVERAGE_WEIGHT = 0.05  # how much term coverage moves the order (near-ties)
 # A section that contains the error code the customer quoted is almost surely the one:
 # identifiers outweigh any difference in wording.
 IDENTIFIER_BOOST = 0.3
@@ -46,9 +45,9 @@ class _Candidate:
 
     @property
     def rank_score(self) -> float:
-        return (
-            self.dense + RANK_COVERAGE_WEIGHT * self.coverage + IDENTIFIER_BOOST * self.identifiers
-        )
+        # Term coverage is left out on purpose: as a tie-breaker it lost more than it won
+        # (measured on both eval sets); it counts in the confidence instead.
+        return self.dense + IDENTIFIER_BOOST * self.identifiers
 
 
 class HybridKnowledgeBase:
