@@ -62,5 +62,9 @@ def demo(ctx: typer.Context) -> None:
                 f"     [{c.n}] {c.title} — {c.source}" + (f"#{c.anchor}" if c.anchor else "")
             )
         if outcome.escalated:
-            typer.echo(f"     (escalated to a person: {outcome.reason})")
+            # Say plainly what is missing: nobody is behind this escalation yet.
+            typer.echo(
+                f"     (escalated: {outcome.reason}. The staff queue and console are "
+                "not built yet, so in this terminal demo nobody will pick this up.)"
+            )
         typer.echo("")

@@ -129,7 +129,8 @@ def test_demo_chats_over_the_demo_knowledge_base(data_dir):
     result = run(["demo"], data_dir, stdin="how do I get a refund?\ncan I talk to a person?\n\n")
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout
-    assert "escalated to a person: asked_for_human" in result.stdout
+    assert "escalated: asked_for_human" in result.stdout
+    assert "nobody will pick this up" in result.stdout  # honest about the missing queue
 
 
 def test_invalid_configuration_is_reported_clearly(tmp_path):
