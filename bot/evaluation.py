@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.turn import TurnOutcome
+from bot.core.turn import LOW_CONFIDENCE, TurnOutcome
 from bot.core.types import Passage
 from bot.errors import EvaluationError
 
@@ -74,6 +74,39 @@ class EvalReport:
             "latency_p50_ms": round(_percentile(latencies, 50) * 1000, 1),
             "latency_p95_ms": round(_percentile(latencies, 95) * 1000, 1),
         }
+
+    def sweep(self, thresholds: list[float]) -> list[dict[str, float]]:
+        """What the two escalation rates would be at other thresholds, from this one run.
+
+        Only the confidence decision moves: escalations for other reasons (the customer
+        asked for a person, a failed gate) stay escalated, and a question answered at a
+        lower threshold is assumed to pass the gate, as the extractive answerer's do.
+        """
+        inside, outside = self._in(), self._out()
+
+        def escalated(r: QuestionResult, threshold: float) -> bool:
+            if r.escalated and r.reason != LOW_CONFIDENCE:
+                return True
+            return r.confidence is None or r.confidence < threshold
+
+        rows = []
+        for t in thresholds:
+            rows.append(
+                {
+                    "threshold": round(t, 3),
+                    "in_scope_wrongly_escalated": round(
+                        sum(escalated(r, t) for r in inside) / len(inside), 4
+                    )
+                    if inside
+                    else 0.0,
+                    "out_of_scope_declined": round(
+                        sum(escalated(r, t) for r in outside) / len(outside), 4
+                    )
+                    if outside
+                    else 0.0,
+                }
+            )
+        return rows
 
 
 def _percentile(values: list[float], pct: float) -> float:

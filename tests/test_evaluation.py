@@ -53,3 +53,33 @@ def test_malformed_question_files_name_the_line(tmp_path):
     path.write_text(json.dumps({"question": "ok", "kind": "maybe"}))
     with pytest.raises(EvaluationError, match="kind must be"):
         load_questions(path)
+
+
+async def test_the_sweep_moves_only_confidence_decisions():
+    questions = [
+        Question("a", "a", "in_scope"),
+        Question("b", "b", "in_scope"),
+        Question("c", "c", "out_of_scope"),
+        Question("d", "d", "out_of_scope"),
+    ]
+    outcomes = {
+        "a": TurnOutcome("", [], False, None, "extractive", 0.7, [], []),
+        "b": TurnOutcome("", [], True, "low_confidence", "human", 0.4, [], []),
+        "c": TurnOutcome("", [], True, "low_confidence", "human", 0.2, [], []),
+        "d": TurnOutcome("", [], True, "asked_for_human", "human", None, [], []),
+    }
+
+    async def turn(text: str) -> TurnOutcome:
+        return outcomes[text]
+
+    report = await evaluate(questions, turn)
+    rows = {row["threshold"]: row for row in report.sweep([0.1, 0.3, 0.5, 0.8])}
+    assert rows[0.1] == {
+        "threshold": 0.1,
+        "in_scope_wrongly_escalated": 0.0,
+        "out_of_scope_declined": 0.5,
+    }  # d asked for a person: always
+    assert rows[0.3]["in_scope_wrongly_escalated"] == 0.0
+    assert rows[0.3]["out_of_scope_declined"] == 1.0
+    assert rows[0.5]["in_scope_wrongly_escalated"] == 0.5
+    assert rows[0.8]["in_scope_wrongly_escalated"] == 1.0

@@ -24,6 +24,15 @@ def evaluate_command(
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep",
+            help="Also show both escalation rates at thresholds "
+            "0.20-0.80, to choose SUPPORTBOT_ANSWER_THRESHOLD for your knowledge "
+            "base.",
+        ),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="One line per question.")
     ] = False,
@@ -56,8 +65,16 @@ def evaluate_command(
     report = asyncio.run(evaluate(items, runtime.answer, show))
     metrics = report.metrics()
     metrics["threshold"] = settings.answer_threshold
+    table = report.sweep([0.2 + 0.05 * i for i in range(13)]) if sweep else None
     if as_json:
-        typer.echo(json.dumps(metrics))
+        typer.echo(json.dumps({**metrics, "sweep": table} if table else metrics))
         return
     for key, value in metrics.items():
         typer.echo(f"{key:<28} {value}")
+    if table:
+        typer.echo("\nthreshold  in-scope wrongly escalated  out-of-scope declined")
+        for row in table:
+            typer.echo(
+                f"{row['threshold']:>9.2f}  {row['in_scope_wrongly_escalated']:>26.3f}"
+                f"  {row['out_of_scope_declined']:>21.3f}"
+            )
