@@ -148,7 +148,8 @@ class Ingestor:
             submit([])  # drain: write the last batch
 
         if prune:
-            roots = {f.root for f in files} | {str(p.resolve()) for p in paths if p.is_dir()}
+            # Only folders named in this run: a file named on its own prunes nothing.
+            roots = {str(p.resolve()) for p in paths if p.is_dir()}
             present = {f.source for f in files}
             for source, record in known.items():
                 if record.root in roots and source not in present:

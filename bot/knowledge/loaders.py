@@ -91,21 +91,8 @@ def load_markdown(source: str, data: bytes) -> LoadedDocument:
             seen[slug] = count + 1
             token.attrSet("id", slug if count == 0 else f"{slug}-{count}")
     html = md.renderer.render(tokens, md.options, {})
-    doc = _from_html(source, f"<html><body>{html}</body></html>")
-    if front_title and not any(s.heading_path[0] == front_title for s in doc.sections):
-        sections = [
-            Section(
-                s.source,
-                (front_title, *s.heading_path[1:])
-                if s.heading_path == (doc.title,)
-                else s.heading_path,
-                s.anchor,
-                s.text,
-            )
-            for s in doc.sections
-        ]
-        return LoadedDocument(source, front_title, sections)
-    return doc
+    # A front-matter title names the document and the text before its first heading.
+    return _from_html(source, f"<html><body>{html}</body></html>", fallback_title=front_title)
 
 
 def load_html(source: str, data: bytes) -> LoadedDocument:

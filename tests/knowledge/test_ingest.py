@@ -131,3 +131,13 @@ def test_an_unexpected_parser_failure_skips_only_that_file(
     report = ingestor.run([write_files({**FILES, "notes.txt": "some text"})])
     assert sorted(report.added) == sorted(FILES)
     assert report.failed == [("notes.txt", "could not be parsed (MemoryError)")]
+
+
+def test_prune_with_a_single_file_removes_nothing_else(
+    ingestor: Ingestor, store: ChromaStore, write_files
+):
+    root = write_files(FILES)
+    ingestor.run([root])
+    report = ingestor.run([root / "faq.csv"], prune=True)
+    assert report.removed == []
+    assert sorted(store.files()) == sorted(FILES)

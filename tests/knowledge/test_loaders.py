@@ -139,3 +139,11 @@ def test_html_nested_thousands_deep_is_read_not_a_crash():
     html = b"<html><body><h1>T</h1>" + b"<div>" * 5000 + b"deep text" + b"</div>" * 5000
     doc = load_document("deep.html", html + b"</body></html>")
     assert doc.sections[0].title == "T" and doc.sections[0].text == "deep text"
+
+
+def test_front_matter_title_does_not_rename_real_headings():
+    doc = load_document("a.md", b"---\ntitle: Guide\n---\nIntro.\n\n# Guide\n\nBody.\n")
+    assert [(s.heading_path, s.anchor, s.text) for s in doc.sections] == [
+        (("Guide",), None, "Intro."),
+        (("Guide",), "guide", "Body."),
+    ]
