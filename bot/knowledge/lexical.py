@@ -65,6 +65,10 @@ class LexicalIndex:
         """Every chunk of ``chunk``'s section, in order."""
         return self._sections.get(chunk.section_key, [chunk])
 
+    def section_terms(self, chunk: Chunk) -> set[str]:
+        """The distinct terms of ``chunk``'s whole section."""
+        return {t for part in self.section(chunk) for t in self.terms_of(part.id)}
+
     def terms_of(self, chunk_id: str) -> list[str]:
         return self._terms[self._position[chunk_id]]
 

@@ -40,7 +40,6 @@ IDENTIFIER_BOOST = 0.3
 class _Candidate:
     best: Chunk
     dense: float
-    coverage: float = 0.0
     identifiers: float = 0.0  # share of the question's identifiers found in the section
 
     @property
@@ -128,8 +127,8 @@ class HybridKnowledgeBase:
             return []
         terms = content_terms(query)
         vector = self.embedder.embed([query])[0]
-        # A chunk written since the index was built is not in it yet: it is skipped
-        # until the next refresh (at most ``refresh_seconds``).
+        # A chunk written since the snapshot was built is not in it yet: it is skipped
+        # until the next snapshot (``refresh_seconds`` plus the rebuild time).
         dense = [
             (chunk, similarity)
             for chunk_id, similarity in self.store.nearest(vector, self.candidates)
@@ -164,29 +163,28 @@ class HybridKnowledgeBase:
         for chunk in missing:
             if chunk.id in stored:
                 offer(chunk, float(np.dot(stored[chunk.id], vector)))
+        # Only identifiers move the order, so only they are computed for every candidate;
+        # term coverage feeds the confidence of the passages actually returned.
         codes = {t for t in terms if is_identifier(t)}
-        for cand in candidates.values():
-            section_terms = {
-                t for part in lexical.section(cand.best) for t in lexical.terms_of(part.id)
-            }
-            cand.coverage = term_coverage(terms, section_terms, lexical.idf)
-            if codes:
-                cand.identifiers = len(codes & section_terms) / len(codes)
+        if codes:
+            for cand in candidates.values():
+                cand.identifiers = len(codes & lexical.section_terms(cand.best)) / len(codes)
         ordered = sorted(candidates.items(), key=lambda kv: kv[1].rank_score, reverse=True)[:k]
         passages: list[Passage] = []
         for key, cand in ordered:
             parts = lexical.section(cand.best)
+            coverage = term_coverage(terms, lexical.section_terms(cand.best), lexical.idf)
             passages.append(
                 Passage(
                     source=cand.best.source,
                     title=cand.best.title,
                     anchor=cand.best.anchor,
                     text="\n\n".join(part.text for part in parts),
-                    score=confidence(cand.dense, cand.coverage, cand.identifiers),
+                    score=confidence(cand.dense, coverage, cand.identifiers),
                     section_key=key,
                     signals={
                         "dense": round(cand.dense, 4),
-                        "coverage": round(cand.coverage, 4),
+                        "coverage": round(coverage, 4),
                         "identifiers": round(cand.identifiers, 4),
                     },
                 )
