@@ -9,12 +9,15 @@ which is always written for the person who will read it.
     SupportBotError
     ├── ConfigurationError        a setting is missing, contradictory or points nowhere
     ├── ModelUnavailableError     a local model could not be loaded (missing package, bad path)
+    ├── ModelError                a chat model failed to answer (HTTP error, timeout, bad reply)
     ├── KnowledgeError            the knowledge base failed
     │   ├── KnowledgeBaseUnavailable   the Chroma store/server cannot be reached or opened
     │   └── DocumentError              one document cannot be ingested (the batch goes on)
     │       ├── UnsupportedDocument        unknown type, binary content
     │       ├── EmptyDocument              no text after extraction
     │       └── CorruptDocument            the parser failed (broken PDF, bad CSV)
+    ├── StoreUnavailable          the conversation database cannot be opened or reached
+    ├── BusUnavailable            the event bus (Redis) cannot be reached
     ├── InvalidInput              a customer's input is refused (empty, too long); names the limit
     └── EvaluationError           an evaluation file is malformed
 """
@@ -32,6 +35,10 @@ class ConfigurationError(SupportBotError):
 
 class ModelUnavailableError(SupportBotError):
     """A local model could not be loaded (missing package, wrong path, corrupt weights)."""
+
+
+class ModelError(SupportBotError):
+    """A chat model failed to answer after its retries (the ladder moves to the next tier)."""
 
 
 class KnowledgeError(SupportBotError):
@@ -61,6 +68,14 @@ class EmptyDocument(DocumentError):
 
 class CorruptDocument(DocumentError):
     """The parser failed on the document (broken PDF, malformed CSV, bad encoding)."""
+
+
+class StoreUnavailable(SupportBotError):
+    """The conversation database (SQLite file or PostgreSQL server) cannot be used."""
+
+
+class BusUnavailable(SupportBotError):
+    """The event bus (Redis pub/sub) cannot be reached."""
 
 
 class InvalidInput(SupportBotError):

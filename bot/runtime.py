@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from bot.core.turn import TurnOutcome, answer_question
+from bot.core.turn import Listener, TurnOutcome, answer_question
 from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
 from bot.models.base import ChatModel, Style
-from bot.models.extractive import ExtractiveModel
+from bot.models.ladder import build_ladder
 from bot.settings import Settings
 
 
@@ -50,7 +50,14 @@ class Runtime:
             self.store, self.embedder, max_bytes=int(self.settings.max_document_mb * 1024 * 1024)
         )
 
-    async def answer(self, question: str, style: Style = "chat") -> TurnOutcome:
+    async def answer(
+        self,
+        question: str,
+        *,
+        style: Style = "chat",
+        history: Sequence[tuple[str, str]] = (),
+        listener: Listener | None = None,
+    ) -> TurnOutcome:
         """One turn through the configured knowledge base, ladder and limits."""
         s = self.settings
         return await answer_question(
@@ -61,10 +68,16 @@ class Runtime:
             top_k=s.top_k,
             max_chars=s.max_question_chars,
             style=style,
+            history=history,
+            listener=listener,
         )
+
+    def warm(self) -> None:
+        """Load the embedding model and the knowledge snapshot now (blocking)."""
+        self.embedder.embed(["warm up"])
+        self.knowledge.search("warm up", 1)
 
     @cached_property
     def ladder(self) -> Sequence[tuple[str, ChatModel]]:
-        # The embedded default: quote the help center, never generate. Generative tiers
-        # (OpenAI-compatible endpoints, a local GGUF model) come with the conversation core.
-        return [("extractive", ExtractiveModel())]
+        """``mini`` then ``large`` (each optional), as configured; a human after them."""
+        return build_ladder(self.settings)

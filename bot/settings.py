@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SUPPORTBOT_"
@@ -25,6 +25,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        populate_by_name=True,
     )
 
     data_dir: Path = Field(
@@ -68,6 +69,74 @@ class Settings(BaseSettings):
         default="WARNING", description="Log level."
     )
 
+    # -- conversations and the server ------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the conversation database, e.g. "
+        "postgresql://user@host/db; unset: SQLite file supportbot.db in the data directory.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:6379/0) for live events across replicas; "
+        "unset: in-process events (one server process).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `supportbot serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `supportbot serve` binds.")
+    public_url: str | None = Field(
+        default=None,
+        description="External base URL (https://support.example.com) when behind a proxy; "
+        "its origin is the server's own.",
+    )
+    allowed_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://shop.example.com) whose pages may "
+        "open /ws/chat; the server's own origin is always allowed.",
+    )
+
+    # -- the model ladder ----------------------------------------------------------------
+    mini: str | None = Field(
+        default=None,
+        description="First answering tier: 'extractive' (quotes the help center), "
+        "'openai:MODEL' (any OpenAI-compatible endpoint) or 'none'; unset: "
+        "openai:gpt-4.1-mini when an OpenAI key is set, else extractive.",
+    )
+    large: str | None = Field(
+        default=None,
+        description="Second tier, tried when the first fails the grounding gate; same forms "
+        "as MINI; unset: openai:gpt-4.1 when an OpenAI key is set, else none.",
+    )
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SUPPORTBOT_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for openai: tiers (OPENAI_API_KEY is read too).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SUPPORTBOT_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of the OpenAI-compatible server (vLLM, Ollama, llama.cpp, "
+        "Azure); unset: api.openai.com.",
+    )
+    mini_base_url: str | None = Field(
+        default=None, description="Base URL for the mini tier only (overrides OPENAI_BASE_URL)."
+    )
+    large_base_url: str | None = Field(
+        default=None, description="Base URL for the large tier only (overrides OPENAI_BASE_URL)."
+    )
+    model_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds before a model request is abandoned."
+    )
+    model_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries (with backoff) on 429/5xx/connection errors."
+    )
+    max_answer_tokens: int = Field(
+        default=400, ge=16, description="Longest answer a generative tier may write, in tokens."
+    )
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description='USD per million tokens, JSON: {"my-model": [input, output]}; added to '
+        "the built-in table of OpenAI models.",
+    )
+
     @field_validator("collection")
     @classmethod
     def _chroma_name(cls, value: str) -> str:
@@ -78,14 +147,51 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("chroma_url")
+    @field_validator(
+        "chroma_url",
+        "database_url",
+        "redis_url",
+        "openai_api_key",
+        "openai_base_url",
+        "mini_base_url",
+        "large_base_url",
+        "public_url",
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("mini", "large")
+    @classmethod
+    def _tier_spec(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        kind = value.split(":", 1)[0]
+        if value not in ("extractive", "none") and not (
+            kind == "openai" and len(value) > len("openai:")
+        ):
+            raise ValueError("use 'extractive', 'none' or 'openai:MODEL'")
+        return value
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'supportbot.db').resolve()}"
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def mini_tier(self) -> str:
+        return self.mini or ("openai:gpt-4.1-mini" if self.openai_api_key else "extractive")
+
+    @property
+    def large_tier(self) -> str:
+        return self.large or ("openai:gpt-4.1" if self.openai_api_key else "none")
 
 
 def settings_help() -> str:
@@ -93,6 +199,9 @@ def settings_help() -> str:
     lines = []
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "unset" if default is None else str(default)
-        lines.append(f"{ENV_PREFIX}{name.upper()}  (default: {shown})\n    {field.description}")
+        shown = "unset" if default in (None, "") or field.default_factory else str(default)
+        env = f"{ENV_PREFIX}{name.upper()}"
+        if isinstance(field.validation_alias, AliasChoices):
+            env = " or ".join(str(c) for c in field.validation_alias.choices)
+        lines.append(f"{env}  (default: {shown})\n    {field.description}")
     return "\n".join(lines)

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import gate, rules
 from bot.core.protocols import KnowledgeBase
 from bot.core.types import Citation, Passage
-from bot.errors import InvalidInput
-from bot.models.base import AnswerRequest, ChatModel, Style
+from bot.errors import InvalidInput, ModelError
+from bot.models.base import AnswerRequest, ChatModel, Style, Usage
+from bot.models.prompt import NO_ANSWER
 
 # Reason codes (stable: they appear in JSON output, metrics and the agent queue).
 ASKED_FOR_HUMAN = "asked_for_human"
+NEGATIVE_SENTIMENT = "negative_sentiment"
+REPEATED_FAILURE = "repeated_failure"
 NO_KNOWLEDGE = "no_knowledge"
 LOW_CONFIDENCE = "low_confidence"
 UNGROUNDED = "ungrounded"
+INTERNAL_ERROR = "internal_error"
 
 HUMAN_TIER = "human"
 
@@ -39,7 +43,35 @@ MESSAGES = {
     UNGROUNDED: "I found related articles but couldn't put together an answer I can back "
     "up with them, so I'm passing your question to a person from our support "
     "team.",
+    NEGATIVE_SENTIMENT: "I'm sorry this has been so frustrating. I'm handing the conversation "
+    "to a person from our support team right away; they will see everything you've written.",
+    INTERNAL_ERROR: "Something went wrong on our side while I was looking this up. Your "
+    "message is saved and I'm passing it to a person from our support team.",
+    REPEATED_FAILURE: "I'm sorry my answers haven't helped. I'm handing this to a person "
+    "from our support team; they will see this whole conversation.",
 }
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of attempt ``attempt``'s answer (tier ``tier``), not yet checked by the gate."""
+
+    attempt: int
+    tier: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Retract:
+    """Attempt ``attempt`` failed (gate or model error): discard its deltas."""
+
+    attempt: int
+    tier: str
+    reason: str
+
+
+TurnEvent = Delta | Retract
+Listener = Callable[[TurnEvent], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +93,8 @@ class TurnOutcome:
     confidence: float | None
     passages: list[Passage]
     decision: list[Step]
+    usage: Usage = field(default_factory=Usage)
+    attempt: int | None = None  # which attempt produced the answer (its deltas stand)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``supportbot ask --json`` shape (PROTOCOL.md)."""
@@ -84,8 +118,31 @@ def validate_question(question: str, max_chars: int) -> str:
     return text
 
 
-async def _collect(model: ChatModel, request: AnswerRequest) -> str:
-    return "".join([piece async for piece in model.stream(request)])
+async def _stream(
+    model: ChatModel, request: AnswerRequest, emit: Callable[[str], Awaitable[None]]
+) -> tuple[str, Usage]:
+    """Run ``model``, passing text on through ``emit`` as it comes, except a reply that may
+    still turn out to be the ``NO_ANSWER`` marker (never shown to a customer)."""
+    pieces: list[str] = []
+    usage = Usage()
+    held = True
+    async for piece in model.stream(request):
+        if isinstance(piece, Usage):
+            usage = piece
+            continue
+        pieces.append(piece)
+        if held:
+            so_far = "".join(pieces).lstrip()
+            if NO_ANSWER.startswith(so_far) or so_far.startswith(NO_ANSWER):
+                continue
+            held = False
+            piece = "".join(pieces)
+        await emit(piece)
+    return "".join(pieces), usage
+
+
+def _add(a: Usage, b: Usage) -> Usage:
+    return Usage(a.tokens_in + b.tokens_in, a.tokens_out + b.tokens_out, a.cost_usd + b.cost_usd)
 
 
 async def answer_question(
@@ -97,21 +154,29 @@ async def answer_question(
     top_k: int = 3,
     max_chars: int = 4000,
     style: Style = "chat",
+    history: Sequence[tuple[str, str]] = (),
+    listener: Listener | None = None,
 ) -> TurnOutcome:
-    """Run one turn. ``ladder`` is ``[(tier name, model), …]`` tried in order."""
+    """Run one turn. ``ladder`` is ``[(tier name, model), …]`` tried in order.
+
+    With a ``listener``, each attempt's text is streamed as :class:`Delta` events as it
+    is generated, and an attempt the gate (or the model) fails is followed by a
+    :class:`Retract`; the outcome's ``attempt`` names the one whose text stands.
+    """
     text = validate_question(question, max_chars)
     decision: list[Step] = []
+    usage = Usage()
 
     def escalate(reason: str, passages: list[Passage], confidence: float | None) -> TurnOutcome:
         return TurnOutcome(
-            MESSAGES[reason], [], True, reason, HUMAN_TIER, confidence, passages, decision
+            MESSAGES[reason], [], True, reason, HUMAN_TIER, confidence, passages, decision, usage
         )
 
     started = time.perf_counter()
-    if rules.asks_for_human(text):
-        decision.append(Step("rules", _ms(started), {"fired": ASKED_FOR_HUMAN}))
-        return escalate(ASKED_FOR_HUMAN, [], None)
-    decision.append(Step("rules", _ms(started), {"fired": None}))
+    fired = rules.fired(text)
+    decision.append(Step("rules", _ms(started), {"fired": fired}))
+    if fired is not None:
+        return escalate(fired, [], None)
 
     started = time.perf_counter()
     # Retrieval blocks (embedding, Chroma): keep it off the event loop.
@@ -139,25 +204,44 @@ async def answer_question(
         )
         return escalate(LOW_CONFIDENCE, passages, confidence)
 
-    request = AnswerRequest(question=text, passages=passages, style=style)
-    for tier, model in ladder:
+    request = AnswerRequest(question=text, passages=passages, style=style, history=history)
+    for attempt, (tier, model) in enumerate(ladder):
+
+        async def emit(piece: str, attempt: int = attempt, tier: str = tier) -> None:
+            if listener is not None:
+                await listener(Delta(attempt, tier, piece))
+
         started = time.perf_counter()
-        answer = (await _collect(model, request)).strip()
-        verdict = gate.check(answer, passages)
-        decision.append(
-            Step(
-                f"answer:{tier}",
-                _ms(started),
-                {
-                    "model": model.name,
-                    "gate": "pass" if verdict.passed else verdict.reason,
-                    "min_support": round(verdict.min_support, 3),
-                },
-            )
-        )
+        detail: dict[str, Any] = {"model": model.name}
+        try:
+            raw, spent = await _stream(model, request, emit)
+        except ModelError as exc:
+            detail |= {"gate": "model_error", "error": str(exc)}
+            decision.append(Step(f"answer:{tier}", _ms(started), detail))
+            if listener is not None:
+                await listener(Retract(attempt, tier, "model_error"))
+            continue
+        usage = _add(usage, spent)
+        answer = raw.strip()
+        if answer.startswith(NO_ANSWER):
+            verdict = gate.GateVerdict(False, "model_declined", ())
+        else:
+            verdict = gate.check(answer, passages)
+        detail |= {
+            "gate": "pass" if verdict.passed else verdict.reason,
+            "min_support": round(verdict.min_support, 3),
+            "tokens_in": spent.tokens_in,
+            "tokens_out": spent.tokens_out,
+            "cost_usd": spent.cost_usd,
+        }
+        decision.append(Step(f"answer:{tier}", _ms(started), detail))
         if verdict.passed:
             citations = [p.citation(i + 1) for i, p in enumerate(passages)]
-            return TurnOutcome(answer, citations, False, None, tier, confidence, passages, decision)
+            return TurnOutcome(
+                answer, citations, False, None, tier, confidence, passages, decision, usage, attempt
+            )
+        if listener is not None:
+            await listener(Retract(attempt, tier, verdict.reason or "ungrounded"))
     return escalate(UNGROUNDED, passages, confidence)
 
 

@@ -21,13 +21,25 @@ class AnswerRequest:
     history: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (role, text)
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Tokens and cost of one model call, yielded once at the end of a stream."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
 @runtime_checkable
 class ChatModel(Protocol):
-    """Streams the text of an answer; cites passages as ``[n]``."""
+    """Streams the text of an answer; cites passages as ``[n]``.
+
+    ``stream`` yields text pieces (their concatenation is the answer) and, when the
+    model knows it, one :class:`Usage` at the end. It raises
+    :class:`~bot.errors.ModelError` when the model cannot answer at all.
+    """
 
     name: str
     accepts_images: bool
 
-    def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
-        """Pieces of the answer in order; their concatenation is the answer."""
-        ...
+    def stream(self, request: AnswerRequest) -> AsyncIterator[str | Usage]: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from bot.core.text import content_terms, split_paragraphs, split_sentences
-from bot.models.base import AnswerRequest
+from bot.models.base import AnswerRequest, Usage
 
 MAX_WORDS = {"chat": 90, "phone": 40}
 MAX_SENTENCES = {"chat": 4, "phone": 2}
@@ -48,7 +48,7 @@ class ExtractiveModel:
     name = "extractive"
     accepts_images = False
 
-    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[str | Usage]:
         if not request.passages:
             return
         best = request.passages[0]

@@ -47,7 +47,12 @@ def test_help_lists_commands_and_settings(tmp_path):
         "ask",
         "eval",
         "demo",
+        "serve",
+        "chat",
+        "migrate",
         "SUPPORTBOT_DATA_DIR",
+        "SUPPORTBOT_DATABASE_URL",
+        "OPENAI_API_KEY",
         "SUPPORTBOT_CHROMA_URL",
         "SUPPORTBOT_ANSWER_THRESHOLD",
     ):
@@ -67,7 +72,7 @@ def test_ask_json_prints_a_cited_answer(data_dir):
     payload = json.loads(result.stdout)
     assert set(payload) == {"answer", "citations", "escalated", "reason", "tier"}
     assert payload["escalated"] is False and payload["reason"] is None
-    assert payload["tier"] == "extractive"
+    assert payload["tier"] == "mini"
     first = payload["citations"][0]
     assert first["n"] == 1
     assert first["source"] == "troubleshooting/sync-errors.md"
@@ -125,12 +130,12 @@ def test_eval_prints_the_quality_meter(data_dir, tmp_path):
     assert metrics["latency_p95_ms"] >= metrics["latency_p50_ms"] > 0
 
 
-def test_demo_chats_over_the_demo_knowledge_base(data_dir):
-    result = run(["demo"], data_dir, stdin="how do I get a refund?\ncan I talk to a person?\n\n")
+def test_chat_talks_over_the_demo_knowledge_base_in_the_terminal(data_dir):
+    result = run(["chat"], data_dir, stdin="how do I get a refund?\ncan I talk to a person?\n\n")
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout
     assert "escalated: asked_for_human" in result.stdout
-    assert "nobody will pick this up" in result.stdout  # honest about the missing queue
+    assert "nobody will pick this up" in result.stdout  # honest: no staff queue here
 
 
 def test_invalid_configuration_is_reported_clearly(tmp_path):

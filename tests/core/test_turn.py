@@ -1,18 +1,28 @@
 import pytest
 
-from bot.core.turn import ASKED_FOR_HUMAN, LOW_CONFIDENCE, NO_KNOWLEDGE, answer_question
-from bot.errors import InvalidInput
+from bot.core.turn import (
+    ASKED_FOR_HUMAN,
+    LOW_CONFIDENCE,
+    NEGATIVE_SENTIMENT,
+    NO_KNOWLEDGE,
+    UNGROUNDED,
+    Delta,
+    Retract,
+    answer_question,
+)
+from bot.errors import InvalidInput, ModelError
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.models.extractive import ExtractiveModel
+from bot.models.fake import FakeModel
 
-LADDER = [("extractive", ExtractiveModel())]
+LADDER = [("mini", ExtractiveModel())]
 
 
 async def test_an_answerable_question_gets_a_cited_extract(demo_kb: HybridKnowledgeBase):
     outcome = await answer_question(
         "how long do I have to ask for a refund on a yearly plan?", demo_kb, LADDER, threshold=0.5
     )
-    assert not outcome.escalated and outcome.tier == "extractive"
+    assert not outcome.escalated and outcome.tier == "mini"
     assert outcome.answer.endswith("[1]")
     # Both the refunds article and the FAQ row answer this; either is right.
     assert outcome.citations[0].source in ("billing/refunds.md", "frequently-asked-questions.csv")
@@ -21,7 +31,7 @@ async def test_an_answerable_question_gets_a_cited_extract(demo_kb: HybridKnowle
     body = outcome.answer.removesuffix("[1]").strip()
     assert body and body.split(". ")[0] in outcome.citations[0].text
     stages = [step.stage for step in outcome.decision]
-    assert stages == ["rules", "retrieve", "answer:extractive"]
+    assert stages == ["rules", "retrieve", "answer:mini"]
     assert outcome.to_dict()["citations"][0]["n"] == 1
 
 
@@ -50,3 +60,98 @@ async def test_empty_and_oversized_questions_are_refused_naming_the_limit(demo_k
         await answer_question("   ", demo_kb, LADDER, threshold=0.5)
     with pytest.raises(InvalidInput, match="limit is 100 characters"):
         await answer_question("x" * 101, demo_kb, LADDER, threshold=0.5, max_chars=100)
+
+
+# -- the ladder: streaming, gate, fall-through ---------------------------------------------
+
+REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
+
+
+def fake_ladder(*replies_per_tier):
+    ladder = []
+    for i, replies in enumerate(replies_per_tier):
+        model = FakeModel(f"fake-{i}")
+        model.enqueue(replies)
+        ladder.append((["mini", "large"][i], model))
+    return ladder
+
+
+async def run(demo_kb, ladder):
+    events = []
+
+    async def listener(event):
+        events.append(event)
+
+    outcome = await answer_question(REFUND_Q, demo_kb, ladder, threshold=0.5, listener=listener)
+    return outcome, events
+
+
+async def test_a_grounded_generative_answer_streams_and_stands(demo_kb):
+    ladder = fake_ladder(["Yearly plans can be refunded within 30 days of purchase. [1]"])
+    outcome, events = await run(demo_kb, ladder)
+    assert not outcome.escalated and outcome.tier == "mini" and outcome.attempt == 0
+    assert len(events) > 3 and all(isinstance(e, Delta) for e in events)
+    assert "".join(e.text for e in events) == outcome.answer
+    assert outcome.usage.tokens_out == len(outcome.answer.split())
+    answer_step = outcome.decision[-1]
+    assert answer_step.stage == "answer:mini" and answer_step.detail["gate"] == "pass"
+
+
+async def test_an_invented_answer_is_retracted_and_the_next_tier_answers(demo_kb):
+    invented = "You can get a refund any time within 90 days by phoning our hotline. [1]"
+    ladder = fake_ladder(
+        [invented], ["Yearly plans can be refunded within 30 days of purchase. [1]"]
+    )
+    outcome, events = await run(demo_kb, ladder)
+    assert outcome.tier == "large" and outcome.attempt == 1
+    retracts = [e for e in events if isinstance(e, Retract)]
+    assert len(retracts) == 1 and retracts[0].attempt == 0
+    assert retracts[0].reason == "unsupported_sentence"
+    assert [s.detail["gate"] for s in outcome.decision if s.stage.startswith("answer:")] == [
+        "unsupported_sentence",
+        "pass",
+    ]
+    # Tokens of both attempts are counted.
+    assert outcome.usage.tokens_out == len(invented.split()) + len(outcome.answer.split())
+
+
+async def test_when_every_tier_fails_a_person_takes_over(demo_kb):
+    ladder = fake_ladder(["Refunds are handled by our CEO personally. [1]"], ["No citation here."])
+    outcome, events = await run(demo_kb, ladder)
+    assert outcome.escalated and outcome.reason == UNGROUNDED and outcome.tier == "human"
+    assert sum(isinstance(e, Retract) for e in events) == 2
+
+
+async def test_a_model_that_declines_streams_nothing(demo_kb):
+    ladder = fake_ladder(["NO_ANSWER"], ["Yearly plans can be refunded within 30 days. [1]"])
+    outcome, events = await run(demo_kb, ladder)
+    assert outcome.tier == "large"
+    assert not any(isinstance(e, Delta) and e.attempt == 0 for e in events)
+    assert outcome.decision[-2].detail["gate"] == "model_declined"
+
+
+async def test_a_failing_model_hands_over_to_the_next_tier(demo_kb):
+    ladder = fake_ladder(
+        [ModelError("HTTP 500")], ["Yearly plans can be refunded within 30 days. [1]"]
+    )
+    outcome, events = await run(demo_kb, ladder)
+    assert outcome.tier == "large"
+    assert outcome.decision[-2].detail["gate"] == "model_error"
+    assert isinstance(events[0], Retract) and events[0].reason == "model_error"
+
+
+async def test_the_model_sees_the_passages_and_the_history(demo_kb):
+    ladder = fake_ladder(["Yearly plans can be refunded within 30 days. [1]"])
+    await answer_question(
+        REFUND_Q, demo_kb, ladder, threshold=0.5, history=[("customer", "hi"), ("bot", "hello")]
+    )
+    request = ladder[0][1].history[0]
+    assert request.question == REFUND_Q and len(request.passages) == 3
+    assert request.history == [("customer", "hi"), ("bot", "hello")]
+
+
+async def test_strong_anger_goes_to_a_person_before_retrieval(demo_kb):
+    outcome = await answer_question(
+        "this is the WORST app ever, absolutely useless!!!", demo_kb, LADDER, threshold=0.5
+    )
+    assert outcome.reason == NEGATIVE_SENTIMENT and [s.stage for s in outcome.decision] == ["rules"]

@@ -1,0 +1,1 @@
+"""Fan-out of live conversation frames: in-process, or Redis pub/sub across replicas."""

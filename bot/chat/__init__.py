@@ -1,0 +1,1 @@
+"""The conversation service: the channel-independent core that drives a conversation."""

@@ -1,0 +1,376 @@
+"""Drives conversations: persist, decide, answer, escalate, fan out. No web framework.
+
+Channel adapters (the widget's WebSocket, later the phone and the console) call
+:class:`ChatService`; it writes to the :class:`~bot.core.protocols.Store` and
+publishes to the :class:`~bot.core.protocols.Bus`, and every socket of the
+conversation (on any replica) forwards what the bus carries.
+
+A turn runs in a task owned by the service, not by the socket that brought the
+message: a customer who drops mid-answer finds the finished answer when they
+resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from bot.core import escalation
+from bot.core.conversation import Conversation, Event, Message, Role, State, new_id
+from bot.core.escalation import Exchange
+from bot.core.protocols import Bus, Store, TurnRecord, conversation_topic
+from bot.core.turn import (
+    ASKED_FOR_HUMAN,
+    HUMAN_TIER,
+    INTERNAL_ERROR,
+    MESSAGES,
+    REPEATED_FAILURE,
+    Delta,
+    Listener,
+    Retract,
+    Step,
+    TurnEvent,
+    TurnOutcome,
+)
+from bot.errors import InvalidInput, SupportBotError
+from bot.models.base import Style
+
+log = logging.getLogger(__name__)
+QUEUE_TOPIC = "queue"
+HISTORY_TURNS = 20
+
+
+class Answerer(Protocol):
+    """One turn of the answer path (``Runtime.answer``)."""
+
+    async def __call__(
+        self,
+        question: str,
+        *,
+        style: Style = "chat",
+        history: Sequence[tuple[str, str]] = (),
+        listener: Listener | None = None,
+    ) -> TurnOutcome: ...
+
+
+class AuthError(SupportBotError):
+    """Unknown conversation or wrong token."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ChatService:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        answer: Answerer,
+        *,
+        max_chars: int = 4000,
+        on_turn: Callable[[TurnOutcome, float], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.answer = answer
+        self.max_chars = max_chars
+        self.on_turn = on_turn
+        # Turns of one conversation run one at a time; a lock lives while someone holds it.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- opening -----------------------------------------------------------------------
+
+    async def start(
+        self, channel: str = "web", visitor: dict[str, Any] | None = None
+    ) -> tuple[Conversation, str]:
+        """A new conversation and its token (the token is shown to the client once)."""
+        token = secrets.token_urlsafe(32)
+        conversation = await self.store.create_conversation(
+            channel=channel, token_hash=hash_token(token), visitor=visitor or {}
+        )
+        return conversation, token
+
+    async def authenticate(self, conversation_id: str, token: str) -> Conversation:
+        stored = await self.store.token_hash(conversation_id)
+        # Same answer for "no such conversation" and "wrong token": ids are not secrets.
+        if stored is None or not hmac.compare_digest(stored, hash_token(token)):
+            raise AuthError("Unknown conversation or wrong token.")
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:  # deleted in between
+            raise AuthError("Unknown conversation or wrong token.")
+        return conversation
+
+    async def replay(self, conversation_id: str, after_seq: int) -> list[Event]:
+        return await self.store.events_after(conversation_id, after_seq)
+
+    # -- customer actions -------------------------------------------------------------
+
+    def validate(self, text: str | None, attachments: Sequence[dict[str, Any]]) -> str:
+        body = (text or "").strip()
+        if not body and not attachments:
+            raise InvalidInput("The message is empty.")
+        if len(body) > self.max_chars:
+            raise InvalidInput(
+                f"The message is {len(body)} characters long; the limit is "
+                f"{self.max_chars} characters."
+            )
+        return body
+
+    async def customer_message(
+        self,
+        conversation_id: str,
+        client_id: str,
+        text: str | None,
+        attachments: Sequence[dict[str, Any]] = (),
+    ) -> tuple[Message, Event, bool]:
+        """Store the message (once per ``client_id``), publish it, start the bot's turn."""
+        body = self.validate(text, attachments)
+        message, event, created = await self.store.add_message(
+            conversation_id, Role.CUSTOMER, body, client_id=client_id, attachments=list(attachments)
+        )
+        if not created:
+            return message, event, False
+        await self._publish(event)
+        self._spawn(self._after_customer_message(conversation_id, message))
+        return message, event, True
+
+    async def request_human(self, conversation_id: str) -> None:
+        """The ``human`` frame: hand over unless a person already has (or is about to)."""
+        async with self._lock(conversation_id):
+            conversation = await self.store.get_conversation(conversation_id)
+            if conversation is None or conversation.state in (State.QUEUED, State.AGENT):
+                return
+            if conversation.state is State.CLOSED:
+                await self._publish(await self.store.set_state(conversation_id, State.BOT))
+            history = await self._history(conversation_id)
+            question = next((m.text for m in reversed(history) if m.role == "customer"), "")
+            await self._escalate(conversation_id, ASKED_FOR_HUMAN, history, question)
+
+    async def feedback(self, conversation_id: str, message_id: str, rating: str) -> None:
+        message = await self.store.get_message(message_id)
+        if message is None or message.conversation_id != conversation_id:
+            raise InvalidInput("There is no such message in this conversation.")
+        if message.role is not Role.BOT:
+            raise InvalidInput("Only the bot's answers can be rated.")
+        await self.store.record_feedback(conversation_id, message_id, rating)
+
+    async def typing(self, conversation_id: str, role: str = "customer") -> None:
+        await self.bus.publish(
+            conversation_topic(conversation_id), {"type": "typing", "role": role}
+        )
+
+    # -- the bot's turn ------------------------------------------------------------------
+
+    async def _after_customer_message(self, conversation_id: str, message: Message) -> None:
+        async with self._lock(conversation_id):
+            conversation = await self.store.get_conversation(conversation_id)
+            if conversation is None:
+                return
+            if conversation.state is State.CLOSED:
+                await self._publish(await self.store.set_state(conversation_id, State.BOT))
+            elif conversation.state is not State.BOT:
+                return  # a person owns the conversation (or will): the bot stays silent
+            await self._turn(conversation_id, message)
+
+    async def _turn(self, conversation_id: str, message: Message) -> None:
+        started = time.perf_counter()
+        earlier = await self._history(conversation_id, exclude=message.id)
+        history = [*earlier, Exchange("customer", message.text)]
+        if message.text and escalation.repeated_failure(earlier, message.text):
+            await self._escalate(conversation_id, REPEATED_FAILURE, history, message.text)
+            self._record(conversation_id, message.id, None, REPEATED_FAILURE, started)
+            return
+        if not message.text:
+            # Attachments alone: reading them arrives with the uploads issue; say so.
+            await self._bot_says(
+                conversation_id,
+                "I can't read attachments yet. Could you describe the problem in words?",
+                tier=None,
+            )
+            return
+
+        topic = conversation_topic(conversation_id)
+        attempt_ids: dict[int, str] = {}
+
+        async def listener(event: TurnEvent) -> None:
+            message_id = attempt_ids.setdefault(event.attempt, new_id())
+            if isinstance(event, Delta):
+                await self.bus.publish(
+                    topic, {"type": "delta", "message_id": message_id, "text": event.text}
+                )
+            elif isinstance(event, Retract):
+                await self.bus.publish(
+                    topic, {"type": "retract", "message_id": message_id, "reason": event.reason}
+                )
+
+        await self.bus.publish(topic, {"type": "typing", "role": "bot"})
+        try:
+            outcome = await self.answer(
+                message.text,
+                history=[(m.role, m.text) for m in earlier[-HISTORY_TURNS:]],
+                listener=listener,
+            )
+        except Exception:
+            # Whatever broke, the customer is not left waiting: a person takes over.
+            log.exception("turn failed in conversation %s", conversation_id)
+            outcome = TurnOutcome(
+                MESSAGES[INTERNAL_ERROR],
+                [],
+                True,
+                INTERNAL_ERROR,
+                HUMAN_TIER,
+                None,
+                [],
+                [Step("error", 0.0)],
+            )
+        reply_id: str | None = None
+        if outcome.escalated:
+            assert outcome.reason is not None
+            reply_id = await self._escalate(
+                conversation_id,
+                outcome.reason,
+                history,
+                message.text,
+                outcome=outcome,
+            )
+        else:
+            message_id = attempt_ids.get(outcome.attempt or 0, new_id())
+            reply, event, _ = await self.store.add_message(
+                conversation_id,
+                Role.BOT,
+                outcome.answer,
+                message_id=message_id,
+                citations=[c.to_dict() for c in outcome.citations],
+                tier=outcome.tier,
+            )
+            await self._publish(event)
+            reply_id = reply.id
+        latency = (time.perf_counter() - started) * 1000
+        await self.store.record_turn(
+            TurnRecord(
+                conversation_id=conversation_id,
+                message_id=message.id,
+                reply_id=reply_id,
+                tier=outcome.tier,
+                escalated=outcome.escalated,
+                reason=outcome.reason,
+                confidence=outcome.confidence,
+                decision=[{"stage": s.stage, "ms": s.ms, **s.detail} for s in outcome.decision],
+                tokens_in=outcome.usage.tokens_in,
+                tokens_out=outcome.usage.tokens_out,
+                cost_usd=outcome.usage.cost_usd,
+                latency_ms=round(latency, 2),
+            )
+        )
+        if self.on_turn is not None:
+            self.on_turn(outcome, latency)
+
+    def _record(
+        self,
+        conversation_id: str,
+        message_id: str,
+        reply_id: str | None,
+        reason: str,
+        started: float,
+    ) -> None:
+        outcome = TurnOutcome(MESSAGES[reason], [], True, reason, HUMAN_TIER, None, [], [])
+        latency = (time.perf_counter() - started) * 1000
+        self._spawn(
+            self.store.record_turn(
+                TurnRecord(
+                    conversation_id,
+                    message_id,
+                    reply_id,
+                    HUMAN_TIER,
+                    True,
+                    reason,
+                    None,
+                    [{"stage": "conversation_rules", "fired": reason}],
+                    latency_ms=round(latency, 2),
+                )
+            )
+        )
+        if self.on_turn is not None:
+            self.on_turn(outcome, latency)
+
+    async def _escalate(
+        self,
+        conversation_id: str,
+        reason: str,
+        history: Sequence[Exchange],
+        question: str,
+        outcome: TurnOutcome | None = None,
+    ) -> str:
+        """Tell the customer, hand the conversation to the queue, notify agents."""
+        reply = await self._bot_says(conversation_id, MESSAGES[reason], tier=HUMAN_TIER)
+        summary = escalation.summarize(
+            history,
+            question,
+            reason,
+            outcome.passages if outcome else (),
+            outcome.confidence if outcome else None,
+        )
+        event = await self.store.set_state(
+            conversation_id, State.QUEUED, reason=reason, summary=summary
+        )
+        await self._publish(event)
+        await self.bus.publish(
+            QUEUE_TOPIC,
+            {
+                "type": "queued",
+                "conversation_id": conversation_id,
+                "reason": reason,
+                "summary": summary,
+            },
+        )
+        return reply
+
+    async def _bot_says(self, conversation_id: str, text: str, tier: str | None) -> str:
+        message, event, _ = await self.store.add_message(conversation_id, Role.BOT, text, tier=tier)
+        await self._publish(event)
+        return message.id
+
+    async def _history(self, conversation_id: str, exclude: str | None = None) -> list[Exchange]:
+        messages = await self.store.messages(conversation_id, HISTORY_TURNS)
+        out = []
+        for m in messages:
+            if m.id == exclude:
+                continue
+            rating = await self.store.feedback_for(m.id) if m.role is Role.BOT else None
+            out.append(Exchange(str(m.role), m.text, rating))
+        return out
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    async def _publish(self, event: Event) -> None:
+        await self.bus.publish(conversation_topic(event.conversation_id), event.frame())
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("conversation task failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for running turns (graceful shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)

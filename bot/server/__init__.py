@@ -1,0 +1,1 @@
+"""The FastAPI adapter: HTTP and WebSocket routes around the conversation service."""

@@ -1,0 +1,136 @@
+"""``create_app(settings)``: the HTTP and WebSocket server.
+
+Everything is wired in the lifespan: the store (migrated), the bus, the runtime
+(embedder, knowledge base, model ladder) and the conversation service. The
+embedding model loads in a worker thread after start-up; ``/readyz`` answers 503
+until it has, and ``/healthz`` answers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from bot import __version__
+from bot.bus.memory import MemoryBus
+from bot.bus.redis import RedisBus
+from bot.chat.service import ChatService
+from bot.runtime import Runtime
+from bot.server.chat_ws import chat_socket
+from bot.server.metrics import Metrics
+from bot.server.state import Services
+from bot.settings import Settings
+from bot.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """The server for ``settings``; ``runtime`` may be given to share loaded models."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or Runtime(settings)
+        store = SqlStore(settings.database)
+        await store.start()
+        bus: MemoryBus
+        if settings.redis_url:
+            redis_bus = RedisBus(settings.redis_url)
+            await redis_bus.start()
+            bus = redis_bus
+        else:
+            bus = MemoryBus()
+        metrics = Metrics()
+        chat = ChatService(
+            store,
+            bus,
+            rt.answer,
+            max_chars=settings.max_question_chars,
+            on_turn=metrics.observe_turn,
+        )
+        services = Services(settings, rt, store, bus, chat, metrics)
+        app.state.services = services
+        warm = asyncio.create_task(_warm(services))
+        try:
+            yield
+        finally:
+            warm.cancel()
+            await chat.drain(timeout=10)
+            await bus.close()
+            await store.close()
+
+    app = FastAPI(
+        title="supportbot", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    app.add_api_websocket_route("/ws/chat", chat_socket)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(services: ServicesDep) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await services.store.ping()
+            checks["store"] = "ok"
+        except Exception as exc:
+            checks["store"] = f"error: {type(exc).__name__}"
+        if isinstance(services.bus, RedisBus):
+            try:
+                await services.bus.ping()
+                checks["bus"] = "ok"
+            except Exception as exc:
+                checks["bus"] = f"error: {type(exc).__name__}"
+        else:
+            checks["bus"] = "ok"
+        if services.warm_error:
+            checks["knowledge"] = f"error: {services.warm_error}"
+        else:
+            checks["knowledge"] = "ok" if services.warmed.is_set() else "loading"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics(services: ServicesDep) -> Response:
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/", response_class=HTMLResponse)
+    async def demo_page() -> HTMLResponse:
+        page = resources.files("bot.server").joinpath("static/index.html").read_text("utf-8")
+        return HTMLResponse(page, headers={"Content-Security-Policy": _CSP})
+
+    return app
+
+
+# The demo page has inline script and no third-party content.
+_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'"
+)
+
+
+async def _warm(services: Services) -> None:
+    """Load the embedder and the knowledge snapshot off the event loop."""
+    try:
+        await asyncio.to_thread(services.runtime.warm)
+    except Exception as exc:
+        log.exception("the knowledge base failed to load")
+        services.warm_error = f"{type(exc).__name__}: {exc}"
+    else:
+        services.warmed.set()

@@ -1,0 +1,25 @@
+"""What the routes share, built in the app's lifespan (never at import time)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.chat.service import ChatService
+from bot.core.protocols import Bus
+from bot.runtime import Runtime
+from bot.server.metrics import Metrics
+from bot.settings import Settings
+from bot.store.sql import SqlStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    runtime: Runtime
+    store: SqlStore
+    bus: Bus
+    chat: ChatService
+    metrics: Metrics
+    warmed: asyncio.Event = field(default_factory=asyncio.Event)
+    warm_error: str | None = None

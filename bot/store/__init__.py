@@ -1,0 +1,1 @@
+"""Persistence: conversations, messages, events, turns and feedback (SQLAlchemy 2)."""

@@ -1,0 +1,402 @@
+"""The ``Store`` on SQLAlchemy 2 (async): SQLite by default, PostgreSQL by URL.
+
+Concurrency: every transaction that adds an event *starts* by incrementing
+``conversations.last_seq`` (``UPDATE … RETURNING``). On PostgreSQL that locks the
+conversation's row, so events of one conversation are numbered one at a time; on
+SQLite it takes the write lock first, so a transaction never has to upgrade a read
+lock (the usual cause of ``database is locked``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.core.conversation import (
+    Conversation,
+    Event,
+    Message,
+    Role,
+    State,
+    check_transition,
+    message_payload,
+    new_id,
+    state_payload,
+    utcnow,
+)
+from bot.core.protocols import TurnRecord
+from bot.errors import StoreUnavailable
+from bot.store import tables as t
+from bot.store.migrate import upgrade
+
+
+def async_url(url: str) -> str:
+    """Accept the URLs people write (``postgresql://``, ``sqlite:///``) and pick async drivers."""
+    parsed = make_url(url)
+    driver = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}.get(
+        parsed.drivername, parsed.drivername
+    )
+    if driver == "sqlite":
+        driver = "sqlite+aiosqlite"
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _conversation(row: Any) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        state=State(row["state"]),
+        channel=row["channel"],
+        created_at=_aware(row["created_at"]),
+        last_seq=row["last_seq"],
+        reason=row["reason"],
+        summary=row["summary"],
+        agent=row["agent"],
+        visitor=dict(row["visitor"] or {}),
+    )
+
+
+def _message(row: Any) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        role=Role(row["role"]),
+        text=row["text"],
+        created_at=_aware(row["created_at"]),
+        citations=list(row["citations"] or []),
+        attachments=list(row["attachments"] or []),
+        tier=row["tier"],
+        client_id=row["client_id"],
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
+
+
+class SqlStore:
+    """Conversations, messages and events in a SQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = async_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs = {"connect_args": {"timeout": 30}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def start(self) -> None:
+        """Bring the schema up to date (Alembic ``upgrade head``)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        except (OperationalError, OSError) as exc:
+            raise StoreUnavailable(
+                f"cannot open the database {make_url(self.url).render_as_string()}: {exc}"
+            ) from exc
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    # -- conversations -------------------------------------------------------------
+
+    async def create_conversation(
+        self, *, channel: str, token_hash: str, visitor: dict[str, Any]
+    ) -> Conversation:
+        now = utcnow()
+        values = {
+            "id": new_id(),
+            "token_hash": token_hash,
+            "state": str(State.BOT),
+            "channel": channel,
+            "visitor": visitor,
+            "last_seq": 0,
+            "created_at": now,
+            "updated_at": now,
+            "reason": None,
+            "summary": None,
+            "agent": None,
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(t.conversations).values(values))
+        return _conversation(values)
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(t.conversations).where(t.conversations.c.id == conversation_id)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return _conversation(row) if row else None
+
+    async def token_hash(self, conversation_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(
+                select(t.conversations.c.token_hash).where(t.conversations.c.id == conversation_id)
+            )
+        return str(value) if value is not None else None
+
+    async def _next_seq(self, conn: AsyncConnection, conversation_id: str) -> tuple[int, State]:
+        row = (
+            await conn.execute(
+                update(t.conversations)
+                .where(t.conversations.c.id == conversation_id)
+                .values(last_seq=t.conversations.c.last_seq + 1, updated_at=utcnow())
+                .returning(t.conversations.c.last_seq, t.conversations.c.state)
+            )
+        ).first()
+        if row is None:
+            raise KeyError(conversation_id)
+        return int(row[0]), State(row[1])
+
+    async def _add_event(
+        self,
+        conn: AsyncConnection,
+        conversation_id: str,
+        seq: int,
+        kind: str,
+        payload: dict[str, Any],
+    ) -> Event:
+        await conn.execute(
+            insert(t.events).values(
+                conversation_id=conversation_id,
+                seq=seq,
+                type=kind,
+                payload=payload,
+                created_at=utcnow(),
+            )
+        )
+        return Event(conversation_id, seq, kind, payload)
+
+    # -- messages ------------------------------------------------------------------
+
+    async def _by_client_id(
+        self, conversation_id: str, client_id: str
+    ) -> tuple[Message, Event] | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(t.messages).where(
+                            t.messages.c.conversation_id == conversation_id,
+                            t.messages.c.client_id == client_id,
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            ev = (
+                (
+                    await conn.execute(
+                        select(t.events).where(
+                            t.events.c.conversation_id == conversation_id,
+                            t.events.c.seq == row["seq"],
+                        )
+                    )
+                )
+                .mappings()
+                .one()
+            )
+        return _message(row), _event(ev)
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        *,
+        client_id: str | None = None,
+        message_id: str | None = None,
+        citations: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        tier: str | None = None,
+    ) -> tuple[Message, Event, bool]:
+        if client_id is not None:
+            seen = await self._by_client_id(conversation_id, client_id)
+            if seen:
+                return seen[0], seen[1], False
+        message = Message(
+            id=message_id or new_id(),
+            conversation_id=conversation_id,
+            role=role,
+            text=text,
+            created_at=utcnow(),
+            citations=citations or [],
+            attachments=attachments or [],
+            tier=tier,
+            client_id=client_id,
+        )
+        payload = message_payload(message)
+        try:
+            async with self.engine.begin() as conn:
+                seq, _ = await self._next_seq(conn, conversation_id)
+                await conn.execute(
+                    insert(t.messages).values(
+                        id=message.id,
+                        conversation_id=conversation_id,
+                        seq=seq,
+                        role=str(role),
+                        text=text,
+                        citations=message.citations,
+                        attachments=message.attachments,
+                        tier=tier,
+                        client_id=client_id,
+                        created_at=message.created_at,
+                    )
+                )
+                ev = await self._add_event(conn, conversation_id, seq, "message", payload)
+        except IntegrityError:
+            # The same client id raced in through another connection (or replica).
+            if client_id is None:
+                raise
+            seen = await self._by_client_id(conversation_id, client_id)
+            if seen is None:
+                raise
+            return seen[0], seen[1], False
+        return message, ev, True
+
+    async def set_state(
+        self,
+        conversation_id: str,
+        state: State,
+        *,
+        reason: str | None = None,
+        summary: str | None = None,
+        agent: str | None = None,
+    ) -> Event:
+        async with self.engine.begin() as conn:
+            seq, current = await self._next_seq(conn, conversation_id)
+            check_transition(current, state)  # raising rolls the seq back
+            await conn.execute(
+                update(t.conversations)
+                .where(t.conversations.c.id == conversation_id)
+                .values(state=str(state), reason=reason, summary=summary, agent=agent)
+            )
+            return await self._add_event(
+                conn, conversation_id, seq, "state", state_payload(state, reason, agent)
+            )
+
+    async def events_after(self, conversation_id: str, seq: int) -> list[Event]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.events)
+                    .where(t.events.c.conversation_id == conversation_id, t.events.c.seq > seq)
+                    .order_by(t.events.c.seq)
+                )
+            ).mappings()
+            return [_event(r) for r in rows]
+
+    async def messages(self, conversation_id: str, limit: int = 50) -> list[Message]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.messages)
+                    .where(t.messages.c.conversation_id == conversation_id)
+                    .order_by(t.messages.c.seq.desc())
+                    .limit(limit)
+                )
+            ).mappings()
+            return [_message(r) for r in reversed(list(rows))]
+
+    async def get_message(self, message_id: str) -> Message | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (await conn.execute(select(t.messages).where(t.messages.c.id == message_id)))
+                .mappings()
+                .first()
+            )
+        return _message(row) if row else None
+
+    # -- turns and feedback -----------------------------------------------------------
+
+    async def record_turn(self, record: TurnRecord) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(t.turns).values(
+                    conversation_id=record.conversation_id,
+                    message_id=record.message_id,
+                    reply_id=record.reply_id,
+                    tier=record.tier,
+                    escalated=record.escalated,
+                    reason=record.reason,
+                    confidence=record.confidence,
+                    decision=record.decision,
+                    tokens_in=record.tokens_in,
+                    tokens_out=record.tokens_out,
+                    cost_usd=record.cost_usd,
+                    latency_ms=record.latency_ms,
+                    created_at=utcnow(),
+                )
+            )
+
+    async def turns(self, conversation_id: str) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.turns)
+                    .where(t.turns.c.conversation_id == conversation_id)
+                    .order_by(t.turns.c.id)
+                )
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    async def record_feedback(self, conversation_id: str, message_id: str, rating: str) -> None:
+        # The latest rating of a message wins: delete + insert is portable across dialects.
+        async with self.engine.begin() as conn:
+            await conn.execute(t.feedback.delete().where(t.feedback.c.message_id == message_id))
+            await conn.execute(
+                insert(t.feedback).values(
+                    message_id=message_id,
+                    conversation_id=conversation_id,
+                    rating=rating,
+                    created_at=utcnow(),
+                )
+            )
+
+    async def feedback_for(self, message_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(
+                select(t.feedback.c.rating).where(t.feedback.c.message_id == message_id)
+            )
+        return str(value) if value is not None else None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (replays) run while a turn writes; foreign keys are off by default.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,116 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create and change it;
+``tests/store`` checks that the migrations and these tables agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("visitor", JSON, nullable=False),
+    Column("reason", String(64)),
+    Column("summary", Text),
+    Column("agent", String(128)),
+    # The seq of the latest event; incremented in the transaction that adds an event.
+    Column("last_seq", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("citations", JSON, nullable=False),
+    Column("attachments", JSON, nullable=False),
+    Column("tier", String(32)),
+    Column("client_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Idempotency: a client id is stored once per conversation.
+    UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),
+    Index("ix_messages_conversation_seq", "conversation_id", "seq"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("message_id", String(36)),
+    Column("reply_id", String(36)),
+    Column("tier", String(32), nullable=False),
+    Column("escalated", Boolean, nullable=False),
+    Column("reason", String(64)),
+    Column("confidence", Float),
+    Column("decision", JSON, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("rating", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

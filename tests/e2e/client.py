@@ -1,0 +1,74 @@
+"""A small customer client over a real WebSocket (the ``websockets`` library)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import websockets
+
+
+class Customer:
+    def __init__(self, url: str, **connect: Any) -> None:
+        self.url = url
+        self.connect_kwargs = connect
+        self.ws: Any = None
+        self.frames: list[dict[str, Any]] = []  # everything received, all connections
+        self.conversation_id: str | None = None
+        self.token: str | None = None
+
+    @property
+    def last_seq(self) -> int:
+        return max((f["seq"] for f in self.frames if "seq" in f), default=0)
+
+    async def connect(self, resume: bool = True) -> dict[str, Any]:
+        self.ws = await websockets.connect(self.url, **self.connect_kwargs)
+        hello: dict[str, Any] = {"type": "hello"}
+        if resume and self.conversation_id:
+            hello |= {
+                "conversation_id": self.conversation_id,
+                "token": self.token,
+                "last_seq": self.last_seq,
+            }
+        await self.send(hello)
+        welcome = await self.recv()
+        assert welcome["type"] == "welcome", welcome
+        self.conversation_id, self.token = welcome["conversation_id"], welcome["token"]
+        return welcome
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def say(self, text: str, client_id: str | None = None) -> str:
+        client_id = client_id or str(uuid.uuid4())
+        await self.send({"type": "message", "client_id": client_id, "text": text})
+        return client_id
+
+    async def recv(self, timeout: float = 30.0) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def until(
+        self, stop: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+    ) -> list[dict[str, Any]]:
+        got = []
+        while True:
+            frame = await self.recv(timeout)
+            got.append(frame)
+            if stop(frame):
+                return got
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def bot_message(frame: dict[str, Any]) -> bool:
+    return frame["type"] == "message" and frame["message"]["role"] == "bot"
+
+
+def queued(frame: dict[str, Any]) -> bool:
+    return frame["type"] == "state" and frame["state"] == "queued"

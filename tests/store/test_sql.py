@@ -1,0 +1,155 @@
+"""The SQL store on SQLite and on PostgreSQL (both real)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import inspect
+
+from bot.core.conversation import Role, State, TransitionError
+from bot.core.protocols import TurnRecord
+from bot.store import migrate
+from bot.store.sql import SqlStore, async_url
+from bot.store.tables import metadata
+from tests.conftest import fresh_postgres_database
+
+
+@pytest.fixture
+async def store(database_url):
+    s = SqlStore(database_url)
+    await s.start()
+    yield s
+    await s.close()
+
+
+async def new_conversation(store):
+    return await store.create_conversation(channel="web", token_hash="h" * 64, visitor={"a": 1})
+
+
+async def test_a_conversation_starts_with_the_bot_and_no_events(store):
+    conv = await new_conversation(store)
+    again = await store.get_conversation(conv.id)
+    assert again is not None and again.state is State.BOT and again.last_seq == 0
+    assert again.visitor == {"a": 1}
+    assert await store.events_after(conv.id, 0) == []
+    assert await store.token_hash(conv.id) == "h" * 64
+    assert await store.get_conversation("no-such-id") is None
+
+
+async def test_messages_and_state_changes_get_consecutive_seqs(store):
+    conv = await new_conversation(store)
+    _m1, e1, created = await store.add_message(conv.id, Role.CUSTOMER, "hi", client_id="c1")
+    assert created and e1.seq == 1 and e1.frame()["message"]["text"] == "hi"
+    m2, _e2, _ = await store.add_message(
+        conv.id, Role.BOT, "hello [1]", citations=[{"n": 1}], tier="mini"
+    )
+    e3 = await store.set_state(conv.id, State.QUEUED, reason="low_confidence", summary="s")
+    assert [e.seq for e in await store.events_after(conv.id, 0)] == [1, 2, 3]
+    assert [e.seq for e in await store.events_after(conv.id, 1)] == [2, 3]
+    assert e3.frame() == {"type": "state", "seq": 3, "state": "queued", "reason": "low_confidence"}
+    conv = await store.get_conversation(conv.id)
+    assert conv.state is State.QUEUED and conv.summary == "s" and conv.last_seq == 3
+    assert [m.text for m in await store.messages(conv.id)] == ["hi", "hello [1]"]
+    assert (await store.get_message(m2.id)).tier == "mini"
+
+
+async def test_a_client_id_is_stored_once(store):
+    conv = await new_conversation(store)
+    first, e1, created1 = await store.add_message(conv.id, Role.CUSTOMER, "hi", client_id="c1")
+    again, e2, created2 = await store.add_message(conv.id, Role.CUSTOMER, "hi", client_id="c1")
+    assert created1 and not created2
+    assert again.id == first.id and e2.seq == e1.seq
+    assert len(await store.events_after(conv.id, 0)) == 1
+
+
+async def test_concurrent_writers_never_share_a_seq_or_duplicate_a_client_id(store):
+    conv = await new_conversation(store)
+    results = await asyncio.gather(
+        *(
+            store.add_message(conv.id, Role.CUSTOMER, f"m{i % 10}", client_id=f"c{i % 10}")
+            for i in range(30)
+        )
+    )
+    assert sum(created for _, _, created in results) == 10
+    events = await store.events_after(conv.id, 0)
+    assert [e.seq for e in events] == list(range(1, 11))
+
+
+async def test_forbidden_transitions_are_refused_and_use_no_seq(store):
+    conv = await new_conversation(store)
+    await store.set_state(conv.id, State.CLOSED)
+    with pytest.raises(TransitionError):
+        await store.set_state(conv.id, State.AGENT)
+    assert (await store.get_conversation(conv.id)).last_seq == 1
+    reopened = await store.set_state(conv.id, State.BOT)
+    assert reopened.seq == 2
+
+
+async def test_turns_and_feedback_are_recorded(store):
+    conv = await new_conversation(store)
+    msg, _, _ = await store.add_message(conv.id, Role.BOT, "answer [1]")
+    await store.record_turn(
+        TurnRecord(
+            conv.id,
+            None,
+            msg.id,
+            "mini",
+            False,
+            None,
+            0.7,
+            [{"stage": "retrieve", "ms": 3.0}],
+            10,
+            5,
+            0.001,
+            12.5,
+        )
+    )
+    turns = await store.turns(conv.id)
+    assert turns[0]["tier"] == "mini" and turns[0]["decision"][0]["stage"] == "retrieve"
+    assert await store.feedback_for(msg.id) is None
+    await store.record_feedback(conv.id, msg.id, "down")
+    await store.record_feedback(conv.id, msg.id, "up")
+    assert await store.feedback_for(msg.id) == "up"
+
+
+async def test_starting_twice_is_a_no_op(database_url):
+    for _ in range(2):
+        s = SqlStore(database_url)
+        await s.start()
+        await s.close()
+
+
+def test_urls_people_write_get_async_drivers():
+    assert async_url("postgresql://u@h/db").startswith("postgresql+asyncpg://")
+    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+@pytest.mark.postgres
+def test_migrations_create_exactly_the_declared_schema_and_downgrade_cleanly():
+    with fresh_postgres_database() as url:
+
+        async def run():
+            store = SqlStore(url)
+            await store.start()
+            async with store.engine.connect() as conn:
+                revision = await conn.run_sync(migrate.current)
+                tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+                columns = await conn.run_sync(
+                    lambda c: {
+                        t: {col["name"] for col in inspect(c).get_columns(t)}
+                        for t in metadata.tables
+                    }
+                )
+            assert revision == migrate.head()
+            assert set(metadata.tables) <= tables
+            for name, table in metadata.tables.items():
+                assert columns[name] == {c.name for c in table.columns}, name
+            async with store.engine.begin() as conn:
+                await conn.run_sync(migrate.downgrade, "base")
+            async with store.engine.connect() as conn:
+                left = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            assert left <= {"alembic_version"}
+            await store.close()
+
+        asyncio.run(run())
