@@ -45,6 +45,7 @@ from bot.models.base import Style
 log = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
 HISTORY_TURNS = 20
+DELTA_INTERVAL = 0.05  # seconds between two delta frames of one answer
 
 
 class Answerer(Protocol):
@@ -200,16 +201,34 @@ class ChatService:
 
         topic = conversation_topic(conversation_id)
         attempt_ids: dict[int, str] = {}
+        unsent: dict[int, list[str]] = {}  # text held back since the last delta frame
+        last_sent: dict[int, float] = {}
+
+        async def flush(attempt: int) -> None:
+            if unsent.get(attempt):
+                text = "".join(unsent.pop(attempt))
+                last_sent[attempt] = time.monotonic()
+                frame = {"type": "delta", "message_id": attempt_ids[attempt], "text": text}
+                await self.bus.publish(topic, frame)
 
         async def listener(event: TurnEvent) -> None:
-            message_id = attempt_ids.setdefault(event.attempt, new_id())
+            attempt_ids.setdefault(event.attempt, new_id())
             if isinstance(event, Delta):
-                await self.bus.publish(
-                    topic, {"type": "delta", "message_id": message_id, "text": event.text}
-                )
+                # The first piece goes out at once; after that, pieces are coalesced into
+                # one frame per DELTA_INTERVAL (a frame per token costs every hop).
+                unsent.setdefault(event.attempt, []).append(event.text)
+                since = time.monotonic() - last_sent.get(event.attempt, -DELTA_INTERVAL)
+                if since >= DELTA_INTERVAL:
+                    await flush(event.attempt)
             elif isinstance(event, Retract):
+                unsent.pop(event.attempt, None)
                 await self.bus.publish(
-                    topic, {"type": "retract", "message_id": message_id, "reason": event.reason}
+                    topic,
+                    {
+                        "type": "retract",
+                        "message_id": attempt_ids[event.attempt],
+                        "reason": event.reason,
+                    },
                 )
 
         await self.bus.publish(topic, {"type": "typing", "role": "bot"})
@@ -244,6 +263,7 @@ class ChatService:
             )
         else:
             message_id = attempt_ids.get(outcome.attempt or 0, new_id())
+            await flush(outcome.attempt or 0)  # the deltas add up to the final text
             reply, event, _ = await self.store.add_message(
                 conversation_id,
                 Role.BOT,
@@ -340,14 +360,11 @@ class ChatService:
         return message.id
 
     async def _history(self, conversation_id: str, exclude: str | None = None) -> list[Exchange]:
-        messages = await self.store.messages(conversation_id, HISTORY_TURNS)
-        out = []
-        for m in messages:
-            if m.id == exclude:
-                continue
-            rating = await self.store.feedback_for(m.id) if m.role is Role.BOT else None
-            out.append(Exchange(str(m.role), m.text, rating))
-        return out
+        messages = [
+            m for m in await self.store.messages(conversation_id, HISTORY_TURNS) if m.id != exclude
+        ]
+        ratings = await self.store.ratings([m.id for m in messages if m.role is Role.BOT])
+        return [Exchange(str(m.role), m.text, ratings.get(m.id)) for m in messages]
 
     # -- plumbing ------------------------------------------------------------------------
 

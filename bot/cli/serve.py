@@ -33,6 +33,8 @@ def run_server(
         # Frames above 64 KiB are refused by the protocol layer with a clear error; this
         # transport cap only stops a peer from making the server buffer megabytes.
         ws_max_size=1024 * 1024,
+        # Chat frames are small: compressing each one costs more CPU than it saves.
+        ws_per_message_deflate=False,
         proxy_headers=True,
     )
 

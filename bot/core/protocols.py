@@ -91,6 +91,10 @@ class Store(Protocol):
 
     async def feedback_for(self, message_id: str) -> str | None: ...
 
+    async def ratings(self, message_ids: list[str]) -> dict[str, str]:
+        """The latest rating of each of these messages that has one."""
+        ...
+
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...

@@ -26,6 +26,7 @@ import numpy as np
 from bot.core.confidence import confidence, term_coverage
 from bot.core.text import content_terms, is_identifier
 from bot.core.types import Chunk, Passage
+from bot.knowledge.batching import QueryBatcher
 from bot.knowledge.embedder import Embedder, Vectors
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.store import ChromaStore
@@ -64,6 +65,7 @@ class HybridKnowledgeBase:
     ) -> None:
         self.store = store
         self.embedder = embedder
+        self.queries = QueryBatcher(embedder)
         self.candidates = candidates
         self.refresh_seconds = refresh_seconds
         self._rebuild_lock = threading.Lock()  # one rebuild at a time
@@ -126,7 +128,7 @@ class HybridKnowledgeBase:
         if not len(lexical):
             return []
         terms = content_terms(query)
-        vector = self.embedder.embed([query])[0]
+        vector = self.queries.embed(query)
         # A chunk written since the snapshot was built is not in it yet: it is skipped
         # until the next snapshot (``refresh_seconds`` plus the rebuild time).
         dense = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated
@@ -30,6 +31,7 @@ from bot.settings import Settings
 from bot.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
+WORKER_THREADS = 64
 
 
 def get_services(request: Request) -> Services:
@@ -45,6 +47,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Searches wait in worker threads for their batched query embedding; with the
+        # default pool (cores + 4 threads) a burst of turns would queue for a thread
+        # instead of joining the batch.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="supportbot")
+        )
         rt = runtime or Runtime(settings)
         store = SqlStore(settings.database)
         await store.start()

@@ -9,6 +9,9 @@ lock (the usual cause of ``database is locked``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,13 +104,28 @@ class SqlStore:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs = {"connect_args": {"timeout": 30}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # SQLite has one writer at a time. Queueing writers here, in order, beats letting
+        # them collide in SQLite's busy handler, which sleeps and retries (up to 100 ms a
+        # try) and made a burst of 50 conversations take seconds.
+        self._write_lock: asyncio.Lock | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (serialised in this process on SQLite)."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     async def start(self) -> None:
         """Bring the schema up to date (Alembic ``upgrade head``)."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._write() as conn:
                 await conn.run_sync(upgrade)
         except (OperationalError, OSError) as exc:
             raise StoreUnavailable(
@@ -140,7 +158,7 @@ class SqlStore:
             "summary": None,
             "agent": None,
         }
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(insert(t.conversations).values(values))
         return _conversation(values)
 
@@ -259,7 +277,7 @@ class SqlStore:
         )
         payload = message_payload(message)
         try:
-            async with self.engine.begin() as conn:
+            async with self._write() as conn:
                 seq, _ = await self._next_seq(conn, conversation_id)
                 await conn.execute(
                     insert(t.messages).values(
@@ -295,7 +313,7 @@ class SqlStore:
         summary: str | None = None,
         agent: str | None = None,
     ) -> Event:
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             seq, current = await self._next_seq(conn, conversation_id)
             check_transition(current, state)  # raising rolls the seq back
             await conn.execute(
@@ -342,7 +360,7 @@ class SqlStore:
     # -- turns and feedback -----------------------------------------------------------
 
     async def record_turn(self, record: TurnRecord) -> None:
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 insert(t.turns).values(
                     conversation_id=record.conversation_id,
@@ -374,7 +392,7 @@ class SqlStore:
 
     async def record_feedback(self, conversation_id: str, message_id: str, rating: str) -> None:
         # The latest rating of a message wins: delete + insert is portable across dialects.
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(t.feedback.delete().where(t.feedback.c.message_id == message_id))
             await conn.execute(
                 insert(t.feedback).values(
@@ -384,6 +402,17 @@ class SqlStore:
                     created_at=utcnow(),
                 )
             )
+
+    async def ratings(self, message_ids: list[str]) -> dict[str, str]:
+        if not message_ids:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.feedback.c.message_id, t.feedback.c.rating).where(
+                    t.feedback.c.message_id.in_(message_ids)
+                )
+            )
+            return {str(m): str(r) for m, r in rows}
 
     async def feedback_for(self, message_id: str) -> str | None:
         async with self.engine.connect() as conn:
@@ -397,6 +426,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (replays) run while a turn writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL never corrupts the database; a power cut may lose the last
+    # commits. One fsync per checkpoint instead of per message.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

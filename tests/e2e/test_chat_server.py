@@ -16,6 +16,7 @@ REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
 
 
 async def test_a_conversation_streams_a_cited_answer(server, stub):
+    stub.script(tokens_per_second=40)  # pieces come over ~0.5 s: several delta frames
     customer = Customer(server.ws_url)
     welcome = await customer.connect()
     assert welcome["state"] == "bot" and welcome["last_seq"] == 0 and welcome["token"]
