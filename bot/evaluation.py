@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class QuestionResult:
     reason: str | None
     confidence: float | None
     seconds: float
+    tier: str = ""  # which tier answered (mini, large) or human
 
 
 @dataclass
@@ -73,6 +75,11 @@ class EvalReport:
             "in_scope_wrongly_escalated": rate(inside, lambda r: r.escalated),
             "latency_p50_ms": round(_percentile(latencies, 50) * 1000, 1),
             "latency_p95_ms": round(_percentile(latencies, 95) * 1000, 1),
+            # How often each tier had the last word (human: escalated).
+            **{
+                f"answered_by_{tier}": round(n / len(self.results), 4)
+                for tier, n in sorted(Counter(r.tier for r in self.results if r.tier).items())
+            },
         }
 
     def sweep(self, thresholds: list[float]) -> list[dict[str, float]]:
@@ -169,7 +176,13 @@ async def evaluate(
         seconds = time.perf_counter() - started
         rank = next((i + 1 for i, p in enumerate(outcome.passages) if is_hit(question, p)), None)
         result = QuestionResult(
-            question, rank, outcome.escalated, outcome.reason, outcome.confidence, seconds
+            question,
+            rank,
+            outcome.escalated,
+            outcome.reason,
+            outcome.confidence,
+            seconds,
+            outcome.tier,
         )
         report.results.append(result)
         if on_result:

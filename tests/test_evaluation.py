@@ -36,9 +36,11 @@ async def test_metrics_count_ranks_declines_and_wrong_escalations():
 
     async def turn(text: str) -> TurnOutcome:
         passages, escalated = turns[text]
-        return TurnOutcome("", [], escalated, None, "t", 0.5, passages, [])
+        tier = "human" if escalated else "mini"
+        return TurnOutcome("", [], escalated, None, tier, 0.5, passages, [])
 
     metrics = (await evaluate(questions, turn)).metrics()
+    assert metrics["answered_by_mini"] == 0.5 and metrics["answered_by_human"] == 0.5
     assert metrics["hit@1"] == 0.5 and metrics["hit@3"] == 1.0
     assert metrics["out_of_scope_declined"] == 0.5
     assert metrics["in_scope_wrongly_escalated"] == 0.5

@@ -22,6 +22,9 @@ from bot.core.text import content_terms, split_sentences
 from bot.core.types import Passage
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
+# Numbers, dates, versions, prices and links are the facts a customer acts on and a
+# small model invents most easily: each one must appear verbatim in the cited passages.
+FACT = re.compile(r"https?://[^\s)\]>]+|\d+(?:[.,:/-]\d+)*")
 DEFAULT_MIN_SUPPORT = 0.7
 
 
@@ -38,6 +41,7 @@ class GateVerdict:
     reason: str | None  # None when passed; otherwise a short code
     cited: tuple[int, ...]  # passage numbers the answer cites, in order of first use
     sentences: list[SentenceSupport] = field(default_factory=list)
+    text: str = ""  # the answer to show: repeats dropped, missing citations attributed
 
     @property
     def min_support(self) -> float:
@@ -52,33 +56,81 @@ def strip_citations(text: str) -> str:
     return re.sub(r"\s*\[\d{1,2}\]", "", text).strip()
 
 
+def _dedupe(answer: str) -> str:
+    """Drop sentences that repeat an earlier one (small models loop), keep the layout."""
+    seen: set[str] = set()
+    paragraphs = []
+    for paragraph in answer.split("\n"):
+        kept = []
+        for sentence in split_sentences(paragraph):
+            key = " ".join(strip_citations(sentence).lower().split())
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        if kept or not paragraph.strip():
+            paragraphs.append(" ".join(kept) if kept else paragraph)
+    text = "\n".join(paragraphs)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 def check(
     answer: str, passages: Sequence[Passage], min_support: float = DEFAULT_MIN_SUPPORT
 ) -> GateVerdict:
-    """Judge ``answer`` against the retrieved ``passages`` (numbered from 1)."""
-    numbers = cited_numbers(answer)
+    """Judge ``answer`` against the retrieved ``passages`` (numbered from 1).
+
+    The verdict's ``text`` is the answer as the customer should see it: repeated
+    sentences dropped and, when the model cited nothing at all, each sentence followed by
+    the number of the passage that supports it best (small models forget the markers; a
+    sentence no passage supports still fails).
+    """
+    text = _dedupe(answer)
+    numbers = cited_numbers(text)
     cited = tuple(dict.fromkeys(numbers))
-    if not strip_citations(answer):
-        return GateVerdict(False, "empty_answer", cited)
-    if not cited:
-        return GateVerdict(False, "no_citation", cited)
+    if not strip_citations(text):
+        return GateVerdict(False, "empty_answer", cited, text=text)
     if any(n < 1 or n > len(passages) for n in cited):
-        return GateVerdict(False, "unknown_citation", cited)
+        return GateVerdict(False, "unknown_citation", cited, text=text)
     passage_terms = {
         i + 1: set(content_terms(p.text + " " + p.title)) for i, p in enumerate(passages)
     }
+
+    passage_text = {i + 1: " ".join(p.text.split()) for i, p in enumerate(passages)}
+
+    def support(terms: list[str], numbers: tuple[int, ...]) -> float:
+        evidence: set[str] = set().union(*(passage_terms[n] for n in numbers))
+        return sum(t in evidence for t in terms) / len(terms)
+
+    def facts_found(sentence: str, numbers: tuple[int, ...]) -> bool:
+        evidence = " ".join(passage_text[n] for n in numbers)
+        return all(f.rstrip(".,;:") in evidence for f in FACT.findall(strip_citations(sentence)))
+
     results: list[SentenceSupport] = []
-    for paragraph in answer.split("\n"):
+    attributed: list[str] = []
+    for paragraph in text.split("\n"):
         sentences = split_sentences(paragraph)
         paragraph_cites = tuple(dict.fromkeys(cited_numbers(paragraph))) or cited
+        out = []
         for sentence in sentences:
-            own = tuple(dict.fromkeys(cited_numbers(sentence))) or paragraph_cites
             terms = content_terms(strip_citations(sentence))
-            if not terms:
-                continue
-            evidence: set[str] = set().union(*(passage_terms[n] for n in own))
-            support = sum(t in evidence for t in terms) / len(terms)
-            results.append(SentenceSupport(sentence, own, support))
+            own = tuple(dict.fromkeys(cited_numbers(sentence))) or paragraph_cites
+            if terms and not own:
+                # Nothing cited anywhere: attribute to the best-supporting passage.
+                best = max(passage_terms, key=lambda n: support(terms, (n,)), default=None)
+                own = (best,) if best is not None else ()
+                sentence = f"{sentence} [{best}]" if best is not None else sentence
+            out.append(sentence)
+            if terms and own:
+                score = support(terms, own) if facts_found(sentence, own) else 0.0
+                results.append(SentenceSupport(sentence, own, score))
+            elif terms:
+                results.append(SentenceSupport(sentence, own, 0.0))
+        attributed.append(" ".join(out) if out else paragraph)
+    if not cited:
+        text = "\n".join(attributed)
+        cited = tuple(dict.fromkeys(cited_numbers(text)))
+        if not cited:
+            return GateVerdict(False, "no_citation", cited, text=text)
     if any(r.support < min_support for r in results):
-        return GateVerdict(False, "unsupported_sentence", cited, results)
-    return GateVerdict(True, None, cited, results)
+        return GateVerdict(False, "unsupported_sentence", cited, results, text)
+    return GateVerdict(True, None, cited, results, text)

@@ -236,9 +236,19 @@ async def answer_question(
         }
         decision.append(Step(f"answer:{tier}", _ms(started), detail))
         if verdict.passed:
+            # The gate's text: repeats dropped, missing citation markers attributed.
             citations = [p.citation(i + 1) for i, p in enumerate(passages)]
             return TurnOutcome(
-                answer, citations, False, None, tier, confidence, passages, decision, usage, attempt
+                verdict.text,
+                citations,
+                False,
+                None,
+                tier,
+                confidence,
+                passages,
+                decision,
+                usage,
+                attempt,
             )
         if listener is not None:
             await listener(Retract(attempt, tier, verdict.reason or "ungrounded"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,8 +65,13 @@ class LlamaCppModel:
         self.temperature = temperature
         try:
             # Any: llama-cpp-python's own type hints vary between releases.
+            # llama-cpp-python's default is half the cores; generation is the only work
+            # of this thread, so use them all.
             self._llm: Any = Llama(
-                model_path=str(path), n_ctx=context, n_threads=threads, verbose=False
+                model_path=str(path),
+                n_ctx=context,
+                n_threads=threads or os.cpu_count() or 1,
+                verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
             raise ModelUnavailableError(f"cannot load the GGUF model {path}: {exc}") from exc

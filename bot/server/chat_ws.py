@@ -195,13 +195,13 @@ async def _read(
             continue
         try:
             frame = frames.parse(raw)
-            await _handle(frame, service, conversation_id, outbox)
+            try:
+                await _handle(frame, service, conversation_id, outbox)
+            except InvalidInput as exc:
+                client_id = getattr(frame, "client_id", None)
+                raise frames.FrameError("invalid_input", str(exc), client_id=client_id) from exc
         except frames.FrameError as exc:
             await outbox.put(exc.frame())
-        except InvalidInput as exc:
-            client_id = getattr(locals().get("frame"), "client_id", None)
-            error = frames.FrameError("invalid_input", str(exc), client_id=client_id)
-            await outbox.put(error.frame())
 
 
 async def _handle(frame: Any, service: ChatService, conversation_id: str, outbox: _Outbox) -> None:

@@ -52,6 +52,24 @@ async def generate(model, request: AnswerRequest) -> str:
     return "".join(p for p in pieces if not isinstance(p, Usage)).strip()
 
 
+class Replay:
+    """The ladder pass sees the same question and passages as the first pass, and greedy
+    decoding gives the same reply: replay it instead of generating it again."""
+
+    accepts_images = False
+
+    def __init__(self, model, replies: dict[tuple[str, tuple[str, ...]], str]) -> None:
+        self.model = model
+        self.name = model.name
+        self.replies = replies
+
+    async def stream(self, request: AnswerRequest):
+        key = (request.question, tuple(p.text for p in request.passages))
+        if key not in self.replies:
+            self.replies[key] = await generate(self.model, request)
+        yield self.replies[key]
+
+
 @pytest.mark.quality
 def test_gate_against_hand_labelled_smollm2_answers(tmp_path, embedder):
     if not (EVAL / "questions.jsonl").exists():
@@ -62,13 +80,15 @@ def test_gate_against_hand_labelled_smollm2_answers(tmp_path, embedder):
     store = ChromaStore("pyfaq", path=tmp_path / "chroma")
     Ingestor(store, embedder).run([EVAL / "kb"])
     kb = HybridKnowledgeBase(store, embedder, refresh_seconds=0)
-    mini = LlamaCppModel(resolve_gguf("smollm2"))
+    mini = LlamaCppModel(resolve_gguf("smollm2"), max_tokens=200)
     questions = load_questions(EVAL / "questions.jsonl")
 
     answers = []
+    replies: dict[tuple[str, tuple[str, ...]], str] = {}
     for q in questions:
         passages = kb.search(q.question, 3)
         text = asyncio.run(generate(mini, AnswerRequest(q.question, passages)))
+        replies[(q.question, tuple(p.text for p in passages))] = text
         verdict = gate.check(text, passages)
         answers.append(
             {
@@ -78,7 +98,7 @@ def test_gate_against_hand_labelled_smollm2_answers(tmp_path, embedder):
                 "answer": text,
                 "declined": text.startswith(NO_ANSWER),
                 "gate": "pass" if verdict.passed else verdict.reason,
-                "passages": [f"[{i + 1}] {p.title}: {p.text}" for i, p in enumerate(passages)],
+                "passages": [{"title": p.title, "text": p.text} for p in passages],
             }
         )
     RESULTS.mkdir(exist_ok=True)
@@ -99,7 +119,7 @@ def test_gate_against_hand_labelled_smollm2_answers(tmp_path, embedder):
     passed = sum(a["gate"] == "pass" for a in supported)
 
     # The offline ladder as it runs in production: threshold first, then the tiers.
-    ladder = [("mini", mini), ("large", ExtractiveModel())]
+    ladder = [("mini", Replay(mini, replies)), ("large", ExtractiveModel())]
     tiers: Counter[str] = Counter()
     for q in questions:
         outcome = asyncio.run(answer_question(q.question, kb, ladder, threshold=THRESHOLD))
