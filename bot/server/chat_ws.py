@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 HELLO_TIMEOUT = 10.0
 OUTBOX_LIMIT = 1000
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
 
 
 class _Outbox:
@@ -115,17 +116,27 @@ async def _serve(websocket: WebSocket, services: Services) -> None:
             await websocket.send_json(event.frame())
         forwarder = _Forwarder(services, conversation.id, high + 1, outbox)
         tasks = [
+            asyncio.create_task(_read(websocket, service, conversation.id, outbox)),
             asyncio.create_task(forwarder.run(subscription)),
             asyncio.create_task(_write(websocket, outbox)),
         ]
         try:
-            await _read(websocket, service, conversation.id, outbox)
+            # The customer left (reader), or this socket fell too far behind (forwarder,
+            # writer): either way the connection is over; a client resumes with last_seq.
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = task.exception()
+                if error is not None and not isinstance(error, WebSocketDisconnect):
+                    log.error("chat socket failed", exc_info=error)
         finally:
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=TRY_AGAIN_LATER)
     finally:
         await subscription.close()
 
@@ -152,11 +163,12 @@ class _Forwarder:
     async def run(self, subscription: Subscription) -> None:
         async for frame in subscription:
             await self.forward(frame)
-        # The bus cut us off (too slow): the client reconnects and resumes with last_seq.
-        await self.outbox.put(
-            {"type": "error", "code": "overloaded", "message": "Please reconnect."}
-        )
-        await self.outbox.queue.put(None)
+        # The bus cut us off (this socket is too slow). Say so if there is room; the
+        # connection is closed either way and the client resumes with last_seq.
+        with contextlib.suppress(asyncio.QueueFull):
+            self.outbox.queue.put_nowait(
+                {"type": "error", "code": "overloaded", "message": "Please reconnect."}
+            )
 
     async def forward(self, frame: dict[str, Any]) -> None:
         seq = frame.get("seq")
