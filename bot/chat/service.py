@@ -187,8 +187,21 @@ class ChatService:
         earlier = await self._history(conversation_id, exclude=message.id)
         history = [*earlier, Exchange("customer", message.text)]
         if message.text and escalation.repeated_failure(earlier, message.text):
-            await self._escalate(conversation_id, REPEATED_FAILURE, history, message.text)
-            self._record(conversation_id, message.id, None, REPEATED_FAILURE, started)
+            handover = await self._escalate(
+                conversation_id, REPEATED_FAILURE, history, message.text
+            )
+            fired = Step("conversation_rules", 0.0, {"fired": REPEATED_FAILURE})
+            outcome = TurnOutcome(
+                MESSAGES[REPEATED_FAILURE],
+                [],
+                True,
+                REPEATED_FAILURE,
+                HUMAN_TIER,
+                None,
+                [],
+                [fired],
+            )
+            await self._record(conversation_id, message.id, handover, outcome, started)
             return
         if not message.text:
             # Attachments alone: reading them arrives with the uploads issue; say so.
@@ -274,11 +287,22 @@ class ChatService:
             )
             await self._publish(event)
             reply_id = reply.id
+        await self._record(conversation_id, message.id, reply_id, outcome, started)
+
+    async def _record(
+        self,
+        conversation_id: str,
+        message_id: str,
+        reply_id: str | None,
+        outcome: TurnOutcome,
+        started: float,
+    ) -> None:
+        """Keep the turn's decision path (the ``turns`` table) and count it in metrics."""
         latency = (time.perf_counter() - started) * 1000
         await self.store.record_turn(
             TurnRecord(
                 conversation_id=conversation_id,
-                message_id=message.id,
+                message_id=message_id,
                 reply_id=reply_id,
                 tier=outcome.tier,
                 escalated=outcome.escalated,
@@ -289,34 +313,6 @@ class ChatService:
                 tokens_out=outcome.usage.tokens_out,
                 cost_usd=outcome.usage.cost_usd,
                 latency_ms=round(latency, 2),
-            )
-        )
-        if self.on_turn is not None:
-            self.on_turn(outcome, latency)
-
-    def _record(
-        self,
-        conversation_id: str,
-        message_id: str,
-        reply_id: str | None,
-        reason: str,
-        started: float,
-    ) -> None:
-        outcome = TurnOutcome(MESSAGES[reason], [], True, reason, HUMAN_TIER, None, [], [])
-        latency = (time.perf_counter() - started) * 1000
-        self._spawn(
-            self.store.record_turn(
-                TurnRecord(
-                    conversation_id,
-                    message_id,
-                    reply_id,
-                    HUMAN_TIER,
-                    True,
-                    reason,
-                    None,
-                    [{"stage": "conversation_rules", "fired": reason}],
-                    latency_ms=round(latency, 2),
-                )
             )
         )
         if self.on_turn is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -361,22 +362,9 @@ class SqlStore:
 
     async def record_turn(self, record: TurnRecord) -> None:
         async with self._write() as conn:
+            # TurnRecord's fields are the table's columns.
             await conn.execute(
-                insert(t.turns).values(
-                    conversation_id=record.conversation_id,
-                    message_id=record.message_id,
-                    reply_id=record.reply_id,
-                    tier=record.tier,
-                    escalated=record.escalated,
-                    reason=record.reason,
-                    confidence=record.confidence,
-                    decision=record.decision,
-                    tokens_in=record.tokens_in,
-                    tokens_out=record.tokens_out,
-                    cost_usd=record.cost_usd,
-                    latency_ms=record.latency_ms,
-                    created_at=utcnow(),
-                )
+                insert(t.turns).values(**dataclasses.asdict(record), created_at=utcnow())
             )
 
     async def turns(self, conversation_id: str) -> list[dict[str, Any]]:

@@ -127,7 +127,7 @@ async def test_while_a_person_owns_the_conversation_the_bot_is_silent(parts):
 
 
 async def test_a_thumbs_down_then_a_rephrase_goes_to_a_person(parts):
-    service, _store, bus, _ = parts
+    service, store, bus, _ = parts
     conv, _, sub = await open_conversation(service, bus)
     await service.customer_message(conv.id, "c1", REFUND_Q)
     answer = (await frames_until(sub, bot_message))[-1]["message"]
@@ -136,6 +136,13 @@ async def test_a_thumbs_down_then_a_rephrase_goes_to_a_person(parts):
     got = await frames_until(sub, queued)
     assert got[-1]["reason"] == "repeated_failure"
     assert "haven't helped" in got[-2]["message"]["text"]
+    await service.drain()
+    record = (await store.turns(conv.id))[-1]
+    assert record["reason"] == "repeated_failure" and record["tier"] == "human"
+    assert record["reply_id"] == got[-2]["message"]["id"]
+    assert record["decision"] == [
+        {"stage": "conversation_rules", "ms": 0.0, "fired": "repeated_failure"}
+    ]
 
 
 async def test_feedback_only_on_the_bots_messages_of_this_conversation(parts):
