@@ -402,13 +402,6 @@ class SqlStore:
             )
             return {str(m): str(r) for m, r in rows}
 
-    async def feedback_for(self, message_id: str) -> str | None:
-        async with self.engine.connect() as conn:
-            value = await conn.scalar(
-                select(t.feedback.c.rating).where(t.feedback.c.message_id == message_id)
-            )
-        return str(value) if value is not None else None
-
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()

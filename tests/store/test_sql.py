@@ -107,10 +107,10 @@ async def test_turns_and_feedback_are_recorded(store):
     )
     turns = await store.turns(conv.id)
     assert turns[0]["tier"] == "mini" and turns[0]["decision"][0]["stage"] == "retrieve"
-    assert await store.feedback_for(msg.id) is None
+    assert await store.ratings([msg.id]) == {}
     await store.record_feedback(conv.id, msg.id, "down")
     await store.record_feedback(conv.id, msg.id, "up")
-    assert await store.feedback_for(msg.id) == "up"
+    assert await store.ratings([msg.id, "other"]) == {msg.id: "up"}
 
 
 async def test_starting_twice_is_a_no_op(database_url):
