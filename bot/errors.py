@@ -19,6 +19,7 @@ which is always written for the person who will read it.
     ├── StoreUnavailable          the conversation database cannot be opened or reached
     ├── BusUnavailable            the event bus (Redis) cannot be reached
     ├── InvalidInput              a customer's input is refused (empty, too long); names the limit
+    │   └── UploadRefused             an uploaded file is refused (size, type, decode, duration)
     └── EvaluationError           an evaluation file is malformed
 """
 
@@ -80,6 +81,16 @@ class BusUnavailable(SupportBotError):
 
 class InvalidInput(SupportBotError):
     """A customer's input is refused. The message names the limit that was hit."""
+
+
+class UploadRefused(InvalidInput):
+    """An uploaded file is refused; ``code`` is stable for clients, the message names
+    the limit (``too_large``, ``unsupported_type``, ``malformed``, ``too_long``,
+    ``too_many_pixels``, ``no_file``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class EvaluationError(SupportBotError):

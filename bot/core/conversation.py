@@ -64,6 +64,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite hands back naive ones)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Conversation:
     id: str

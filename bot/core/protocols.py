@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from bot.core.attachments import Upload, UploadStatus
 from bot.core.conversation import Conversation, Event, Message, Role, State
 from bot.core.types import Passage
 
@@ -96,6 +97,20 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...
+
+
+class UploadStore(Protocol):
+    """Uploads and what was perceived in them (the files live under the data directory)."""
+
+    async def conversation_by_token(self, token_hash: str) -> str | None: ...
+
+    async def add_upload(self, upload: Upload) -> None: ...
+
+    async def get_upload(self, upload_id: str) -> Upload | None: ...
+
+    async def finish_upload(
+        self, upload_id: str, status: UploadStatus, result: dict[str, Any]
+    ) -> None: ...
 
 
 class Subscription(Protocol):

@@ -155,6 +155,7 @@ async def answer_question(
     max_chars: int = 4000,
     style: Style = "chat",
     history: Sequence[tuple[str, str]] = (),
+    images: Sequence[tuple[str, bytes]] = (),
     listener: Listener | None = None,
 ) -> TurnOutcome:
     """Run one turn. ``ladder`` is ``[(tier name, model), …]`` tried in order.
@@ -204,7 +205,9 @@ async def answer_question(
         )
         return escalate(LOW_CONFIDENCE, passages, confidence)
 
-    request = AnswerRequest(question=text, passages=passages, style=style, history=history)
+    request = AnswerRequest(
+        question=text, passages=passages, style=style, history=history, images=images
+    )
     for attempt, (tier, model) in enumerate(ladder):
 
         async def emit(piece: str, attempt: int = attempt, tier: str = tier) -> None:

@@ -19,6 +19,8 @@ class AnswerRequest:
     passages: Sequence[Passage]
     style: Style = "chat"
     history: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (role, text)
+    # The customer's screenshots as (mime, bytes); only models that accept images see them.
+    images: Sequence[tuple[str, bytes]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

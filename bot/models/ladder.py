@@ -8,7 +8,7 @@ from bot.models.extractive import ExtractiveModel
 from bot.models.openai_compat import OpenAIChatModel
 from bot.settings import Settings
 
-# Model families that take images as input (used from the screenshot issue on).
+# Model families that take images as input; SUPPORTBOT_VISION_MODELS adds more.
 _VISION_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-5", "o3", "o4")
 
 
@@ -34,7 +34,7 @@ def build_model(spec: str, settings: Settings, base_url: str | None) -> ChatMode
             timeout=settings.model_timeout,
             max_retries=settings.model_retries,
             max_tokens=settings.max_answer_tokens,
-            accepts_images=name.startswith(_VISION_PREFIXES),
+            accepts_images=name.startswith(_VISION_PREFIXES) or name in settings.vision,
             prices=settings.prices,
         )
     if kind == "gguf" and name:

@@ -77,7 +77,7 @@ class OpenAIChatModel:
             # cost 40% of the event loop with 50 conversations streaming at once.
             async with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
-                messages=cast(Any, build_messages(request)),
+                messages=cast(Any, build_messages(request, self.accepts_images)),
                 stream=True,
                 stream_options={"include_usage": True},
                 max_tokens=self.max_tokens,

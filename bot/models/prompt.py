@@ -7,6 +7,7 @@ an article cannot close the fence and speak as the system.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -40,8 +41,15 @@ def fence(text: str) -> str:
     return _TAGS.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
-def build_messages(request: AnswerRequest) -> list[dict[str, Any]]:
-    """OpenAI chat ``messages`` for ``request``."""
+IMAGES_NOTE = (
+    "\n\nThe customer's screenshots are attached: use them to understand the question; "
+    "answer only from the passages."
+)
+
+
+def build_messages(request: AnswerRequest, with_images: bool = False) -> list[dict[str, Any]]:
+    """OpenAI chat ``messages`` for ``request`` (the screenshots as image parts when
+    ``with_images``)."""
     passages = "\n\n".join(
         f'<passage n="{i}" title="{fence(p.title).replace(chr(34), chr(39))}">\n'
         f"{fence(p.text)}\n</passage>"
@@ -53,11 +61,13 @@ def build_messages(request: AnswerRequest) -> list[dict[str, Any]]:
     for role, text in request.history[-6:]:
         # Earlier turns give context for follow-ups ("and on Android?"), never facts.
         messages.append({"role": "assistant" if role == "bot" else "user", "content": text})
-    messages.append(
-        {
-            "role": "user",
-            "content": f"Help-center passages:\n\n{passages}\n\nCustomer question: "
-            f"{request.question}",
-        }
-    )
+    question = f"Help-center passages:\n\n{passages}\n\nCustomer question: {request.question}"
+    if not (with_images and request.images):
+        messages.append({"role": "user", "content": question})
+        return messages
+    parts: list[dict[str, Any]] = [{"type": "text", "text": question + IMAGES_NOTE}]
+    for mime, data in request.images:
+        url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+        parts.append({"type": "image_url", "image_url": {"url": url}})
+    messages.append({"role": "user", "content": parts})
     return messages

@@ -17,21 +17,25 @@ from importlib import resources
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot import __version__
 from bot.bus.memory import MemoryBus
 from bot.bus.redis import RedisBus
 from bot.chat.service import ChatService
+from bot.chat.uploads import Limits, UploadService
 from bot.runtime import Runtime
 from bot.server.chat_ws import chat_socket
 from bot.server.metrics import Metrics
 from bot.server.state import Services
+from bot.server.uploads import create_upload, get_upload
 from bot.settings import Settings
 from bot.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
 WORKER_THREADS = 64
+MIB = 1024 * 1024
 
 
 def get_services(request: Request) -> Services:
@@ -64,20 +68,36 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         else:
             bus = MemoryBus()
         metrics = Metrics()
+        uploads = UploadService(
+            store,
+            settings.uploads_path,
+            transcriber=lambda: rt.transcriber,
+            reader=lambda: rt.image_reader,
+            limits=Limits(
+                image_bytes=int(settings.max_image_mb * MIB),
+                image_pixels=int(settings.max_image_megapixels * 1_000_000),
+                audio_bytes=int(settings.max_audio_mb * MIB),
+                audio_seconds=settings.max_audio_seconds,
+            ),
+            timeout=settings.perception_timeout,
+            on_perceived=metrics.observe_perception,
+        )
         chat = ChatService(
             store,
             bus,
             rt.answer,
             max_chars=settings.max_question_chars,
             on_turn=metrics.observe_turn,
+            uploads=uploads,
         )
-        services = Services(settings, rt, store, bus, chat, metrics)
+        services = Services(settings, rt, store, bus, chat, uploads, metrics)
         app.state.services = services
         warm = asyncio.create_task(_warm(services))
         try:
             yield
         finally:
             warm.cancel()
+            await uploads.drain(timeout=10)
             await chat.drain(timeout=10)
             await bus.close()
             await store.close()
@@ -86,6 +106,17 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         title="supportbot", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.add_api_websocket_route("/ws/chat", chat_socket)
+    app.add_api_route("/api/uploads", create_upload, methods=["POST"])
+    app.add_api_route("/api/uploads/{upload_id}", get_upload, methods=["GET"])
+    if settings.origins:
+        # The widget on an allowed site uploads from its own origin.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -111,7 +142,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             checks["knowledge"] = f"error: {services.warm_error}"
         else:
             checks["knowledge"] = "ok" if services.warmed.is_set() else "loading"
-        ready = all(v == "ok" for v in checks.values())
+        # Whisper and OCR load after the knowledge base; text turns need not wait for them.
+        checks["perception"] = services.perception
+        ready = not services.perception.startswith("error") and all(
+            v == "ok" for k, v in checks.items() if k != "perception"
+        )
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics")
@@ -142,3 +177,10 @@ async def _warm(services: Services) -> None:
         services.warm_error = f"{type(exc).__name__}: {exc}"
     else:
         services.warmed.set()
+    try:
+        await asyncio.to_thread(services.runtime.warm_perception)
+    except Exception as exc:
+        log.exception("Whisper or the OCR models failed to load")
+        services.perception = f"error: {type(exc).__name__}: {exc}"
+    else:
+        services.perception = "ok"

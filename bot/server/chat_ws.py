@@ -218,14 +218,13 @@ async def _read(
 
 async def _handle(frame: Any, service: ChatService, conversation_id: str, outbox: _Outbox) -> None:
     if isinstance(frame, frames.CustomerMessage):
-        if frame.attachments:
-            raise frames.FrameError(
-                "unsupported",
-                "This server does not take attachments yet; send the message as text.",
-                client_id=frame.client_id,
-            )
+        # With uploads this waits until they are read (usually done by now: reading
+        # starts when an upload arrives), so the stored message carries the transcript.
         message, event, _ = await service.customer_message(
-            conversation_id, frame.client_id, frame.text
+            conversation_id,
+            frame.client_id,
+            frame.text,
+            [a.model_dump() for a in frame.attachments],
         )
         # Also on a resend: the client learns that its message is stored, and where.
         await outbox.put(

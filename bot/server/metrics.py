@@ -60,6 +60,23 @@ class Metrics:
             registry=r,
         )
 
+        self.uploads = Counter(
+            "supportbot_uploads",
+            "Uploads by kind and outcome (accepted, or the refusal code).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.perception_seconds = Histogram(
+            "supportbot_perception_seconds",
+            "Time from an upload being stored to its transcript or text being stored.",
+            ["kind"],
+            buckets=_STAGE_BUCKETS,
+            registry=r,
+        )
+
+    def observe_perception(self, kind: str, seconds: float) -> None:
+        self.perception_seconds.labels(kind).observe(seconds)
+
     def observe_turn(self, outcome: TurnOutcome, latency_ms: float) -> None:
         self.turns.labels(outcome.tier, "escalated" if outcome.escalated else "answered").inc()
         if outcome.reason:

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.chat.service import ChatService
+from bot.chat.uploads import UploadService
 from bot.core.protocols import Bus
 from bot.runtime import Runtime
 from bot.server.metrics import Metrics
@@ -20,6 +21,8 @@ class Services:
     store: SqlStore
     bus: Bus
     chat: ChatService
+    uploads: UploadService
     metrics: Metrics
     warmed: asyncio.Event = field(default_factory=asyncio.Event)
     warm_error: str | None = None
+    perception: str = "loading"  # Whisper and OCR: loading | ok | error: …

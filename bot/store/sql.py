@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from bot.core.conversation import (
     Message,
     Role,
     State,
+    as_utc,
     check_transition,
     message_payload,
     new_id,
@@ -38,6 +38,7 @@ from bot.core.protocols import TurnRecord
 from bot.errors import StoreUnavailable
 from bot.store import tables as t
 from bot.store.migrate import upgrade
+from bot.store.upload_rows import UploadRows
 
 
 def async_url(url: str) -> str:
@@ -55,17 +56,12 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _conversation(row: Any) -> Conversation:
     return Conversation(
         id=row["id"],
         state=State(row["state"]),
         channel=row["channel"],
-        created_at=_aware(row["created_at"]),
+        created_at=as_utc(row["created_at"]),
         last_seq=row["last_seq"],
         reason=row["reason"],
         summary=row["summary"],
@@ -80,7 +76,7 @@ def _message(row: Any) -> Message:
         conversation_id=row["conversation_id"],
         role=Role(row["role"]),
         text=row["text"],
-        created_at=_aware(row["created_at"]),
+        created_at=as_utc(row["created_at"]),
         citations=list(row["citations"] or []),
         attachments=list(row["attachments"] or []),
         tier=row["tier"],
@@ -92,8 +88,8 @@ def _event(row: Any) -> Event:
     return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
 
 
-class SqlStore:
-    """Conversations, messages and events in a SQL database."""
+class SqlStore(UploadRows):
+    """Conversations, messages, events and uploads in a SQL database."""
 
     def __init__(self, url: str) -> None:
         self.url = async_url(url)

@@ -25,7 +25,8 @@ conversations = Table(
     "conversations",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("token_hash", String(64), nullable=False),
+    # Uploads name their conversation by token alone, so the hash is looked up.
+    Column("token_hash", String(64), nullable=False, index=True),
     Column("state", String(16), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("visitor", JSON, nullable=False),
@@ -113,4 +114,26 @@ feedback = Table(
     ),
     Column("rating", String(8), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(8), nullable=False),  # image | audio
+    Column("mime", String(32), nullable=False),  # of the cleaned file that is kept
+    Column("bytes", Integer, nullable=False),  # as uploaded
+    Column("path", String(255), nullable=False),  # relative to the uploads directory
+    Column("meta", JSON, nullable=False),  # width/height or duration
+    Column("status", String(16), nullable=False),  # processing | ready | failed
+    Column("result", JSON, nullable=False),  # transcript or text, confidence, error
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

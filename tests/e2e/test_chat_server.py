@@ -120,7 +120,9 @@ async def test_bad_frames_get_errors_and_the_conversation_goes_on(server):
     await customer.send({"type": "feedback", "message_id": "nope", "rating": "up"})
     assert (await customer.recv())["code"] == "invalid_input"
     await customer.send({"type": "message", "client_id": "a", "attachments": [{"upload_id": "u"}]})
-    assert (await customer.recv())["code"] == "unsupported"
+    refused = await customer.recv()
+    assert refused["code"] == "invalid_input"
+    assert "no upload u in this conversation" in refused["message"]
     await customer.say(REFUND_Q)
     assert (await customer.until(bot_message))[-1]["message"]["tier"] == "mini"
     await customer.close()
@@ -163,7 +165,9 @@ async def test_foreign_origins_are_refused_at_the_handshake(server):
 def test_health_readiness_metrics_and_the_demo_page(server):
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{server.url}/readyz").json()
-    assert ready["ready"] and ready["checks"] == {"store": "ok", "bus": "ok", "knowledge": "ok"}
+    checks = ready["checks"]
+    assert ready["ready"] and checks.pop("perception") in ("loading", "ok")
+    assert checks == {"store": "ok", "bus": "ok", "knowledge": "ok"}
     page = httpx.get(f"{server.url}/")
     assert page.status_code == 200 and "/ws/chat" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

@@ -1,0 +1,213 @@
+"""Uploads of a conversation: receive, check, clean, store, then read them.
+
+``receive`` runs while the customer's upload request is open: the body is streamed
+to a temporary file under a cap, the type is decided by content and confirmed by a
+real decode, and only the cleaned file is kept (re-encoded image, 16 kHz WAV). The
+request is answered as soon as the upload is stored; transcription or OCR then
+starts at once in the background, so it is usually done by the time the customer
+presses send. :meth:`UploadService.attachments` waits for it (here, or on another
+replica through the store) and gives the message its ``attachments``.
+
+Perception is CPU-bound and runs in worker threads, one job at a time, so text
+turns of other conversations keep the event loop and a core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.core.attachments import Kind, Upload, UploadStatus
+from bot.core.conversation import new_id, utcnow
+from bot.core.protocols import UploadStore
+from bot.errors import InvalidInput
+from bot.media.audio import CleanAudio, clean_audio
+from bot.media.images import CleanImage, clean_image
+from bot.media.receive import receive_file
+from bot.perception.base import ImageReader, Transcriber
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.2  # how often a replica that did not receive an upload checks the store
+
+
+@dataclass(frozen=True)
+class Limits:
+    image_bytes: int = 10 * 1024 * 1024
+    image_pixels: int = 40_000_000
+    audio_bytes: int = 10 * 1024 * 1024
+    audio_seconds: float = 120.0
+
+    def bytes_for(self, kind: Kind | None) -> int:
+        if kind == "image":
+            return self.image_bytes
+        if kind == "audio":
+            return self.audio_bytes
+        return max(self.image_bytes, self.audio_bytes)
+
+
+class UploadService:
+    def __init__(
+        self,
+        store: UploadStore,
+        root: Path,
+        *,
+        transcriber: Callable[[], Transcriber],
+        reader: Callable[[], ImageReader],
+        limits: Limits | None = None,
+        timeout: float = 60.0,
+        on_perceived: Callable[[Kind, float], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.root = root
+        self.transcriber = transcriber
+        self.reader = reader
+        self.limits = limits or Limits()
+        self.timeout = timeout
+        self.on_perceived = on_perceived
+        self._jobs: dict[str, asyncio.Task[None]] = {}
+        self._one_at_a_time = asyncio.Semaphore(1)
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def receive(
+        self, conversation_id: str, body: AsyncIterator[bytes], content_type: str
+    ) -> Upload:
+        """Store one uploaded file of ``conversation_id``; raises :class:`UploadRefused`."""
+        incoming = self.root / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        upload_id = new_id()
+        raw = incoming / f"{upload_id}.part"
+        received = await receive_file(body, content_type, raw, self.limits.bytes_for)
+        folder = self.root / conversation_id
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem = folder / upload_id
+            cleaned: CleanImage | CleanAudio
+            if received.sniffed.kind == "image":
+                cleaned = await asyncio.to_thread(
+                    clean_image, raw, stem, max_pixels=self.limits.image_pixels
+                )
+                meta: dict[str, Any] = {"width": cleaned.width, "height": cleaned.height}
+            else:
+                cleaned = await asyncio.to_thread(
+                    clean_audio,
+                    raw,
+                    received.sniffed.format,
+                    stem,
+                    max_seconds=self.limits.audio_seconds,
+                )
+                meta = {"duration_s": cleaned.duration_s}
+        finally:
+            raw.unlink(missing_ok=True)
+        upload = Upload(
+            id=upload_id,
+            conversation_id=conversation_id,
+            kind=received.sniffed.kind,
+            mime=cleaned.mime,
+            bytes=received.bytes,
+            path=str(cleaned.path.relative_to(self.root)),
+            created_at=utcnow(),
+            meta=meta,
+        )
+        try:
+            await self.store.add_upload(upload)
+        except BaseException:
+            cleaned.path.unlink(missing_ok=True)
+            raise
+        self._jobs[upload_id] = asyncio.create_task(self._perceive(upload, cleaned))
+        return upload
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def _perceive(self, upload: Upload, cleaned: CleanImage | CleanAudio) -> None:
+        started = time.perf_counter()
+        try:
+            async with self._one_at_a_time:
+                result = await asyncio.to_thread(self._read, cleaned)
+            status = UploadStatus.READY
+        except Exception as exc:
+            log.exception("reading upload %s failed", upload.id)
+            result = {"error": f"could not be read ({type(exc).__name__})"}
+            status = UploadStatus.FAILED
+        try:
+            await self.store.finish_upload(upload.id, status, result)
+        finally:
+            self._jobs.pop(upload.id, None)
+        if self.on_perceived is not None:
+            self.on_perceived(upload.kind, time.perf_counter() - started)
+
+    def _read(self, cleaned: CleanImage | CleanAudio) -> dict[str, Any]:
+        if isinstance(cleaned, CleanAudio):
+            heard = self.transcriber().transcribe(cleaned.samples)
+            return {
+                "transcript": heard.text,
+                "confidence": heard.confidence,
+                "speech_s": heard.speech_s,
+            }
+        seen = self.reader().read(cleaned.image)
+        return {"text": seen.text, "confidence": seen.confidence, "lines": seen.lines}
+
+    async def attachments(
+        self, conversation_id: str, upload_ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """The ``attachments`` of a message, once each upload has been read.
+
+        Raises :class:`InvalidInput` for an upload that is not this conversation's.
+        An upload still unread after the timeout is attached with an ``error``.
+        """
+        uploads = []
+        for upload_id in dict.fromkeys(upload_ids):  # the same upload twice counts once
+            upload = await self.store.get_upload(upload_id)
+            if upload is None or upload.conversation_id != conversation_id:
+                raise InvalidInput(f"There is no upload {upload_id[:64]} in this conversation.")
+            uploads.append(upload)
+        deadline = time.monotonic() + self.timeout
+        return [(await self._settled(u, deadline)).attachment() for u in uploads]
+
+    async def _settled(self, upload: Upload, deadline: float) -> Upload:
+        job = self._jobs.get(upload.id)
+        if job is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(job), max(0.0, deadline - time.monotonic()))
+        while True:
+            current = await self.store.get_upload(upload.id)
+            if current is None:
+                raise InvalidInput(f"The upload {upload.id} is gone.")
+            if current.status is not UploadStatus.PROCESSING:
+                return current
+            if time.monotonic() >= deadline:
+                # Received by another replica that stopped, or slower than the limit.
+                return dataclasses.replace(
+                    current,
+                    status=UploadStatus.FAILED,
+                    result={"error": f"not read within {self.timeout:g} s"},
+                )
+            await asyncio.sleep(POLL_SECONDS)
+
+    def path(self, upload: Upload) -> Path:
+        return self.root / upload.path
+
+    async def image_bytes(self, attachments: Sequence[dict[str, Any]]) -> list[tuple[str, bytes]]:
+        """The cleaned images of these attachments (mime, bytes) that this replica has."""
+        out = []
+        for att in attachments:
+            if att.get("kind") != "image":
+                continue
+            upload = await self.store.get_upload(str(att.get("upload_id")))
+            if upload is None:
+                continue
+            path = self.path(upload)
+            if path.is_file():
+                out.append((upload.mime, await asyncio.to_thread(path.read_bytes)))
+        return out
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        if self._jobs:
+            await asyncio.wait(set(self._jobs.values()), timeout=timeout)

@@ -1,0 +1,1 @@
+"""Uploaded media: receiving, recognising by content, cleaning and decoding."""

@@ -1,0 +1,108 @@
+"""``POST /api/uploads`` and ``GET /api/uploads/{id}`` (PROTOCOL.md, Uploads).
+
+The conversation is named by its token alone (``Authorization: Bearer``). A refusal
+is a 4xx JSON ``{"code", "message"}`` whose message names the limit; the body is
+read as a stream and reading stops at the limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from bot.chat.service import hash_token
+from bot.core.attachments import Upload
+from bot.errors import UploadRefused
+from bot.media.receive import mib
+from bot.server.state import Services
+
+log = logging.getLogger(__name__)
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
+
+STATUS = {
+    "unauthorized": 401,
+    "no_file": 400,
+    "too_many_files": 400,
+    "too_large": 413,
+    "unsupported_type": 415,
+    "malformed": 422,
+    "too_long": 422,
+    "too_many_pixels": 422,
+    "not_found": 404,
+}
+
+
+def error(code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=STATUS[code])
+
+
+async def _conversation(request: Request, services: Services) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await services.store.conversation_by_token(hash_token(token.strip()))
+
+
+def describe(upload: Upload) -> dict[str, Any]:
+    """The answer to an accepted upload: PROTOCOL's fields, then what was kept."""
+    return {
+        "upload_id": upload.id,
+        "kind": upload.kind,
+        "bytes": upload.bytes,
+        "mime": upload.mime,
+        **upload.meta,
+    }
+
+
+async def create_upload(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    conversation_id = await _conversation(request, services)
+    if conversation_id is None:
+        return error(
+            "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
+        )
+    limits = services.uploads.limits
+    cap = limits.bytes_for(None)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap + MULTIPART_OVERHEAD:
+        # Refused before a byte of the body is read.
+        services.metrics.uploads.labels("unknown", "too_large").inc()
+        return error(
+            "too_large",
+            f"The upload is {mib(int(declared))}; files are limited to "
+            f"{mib(limits.image_bytes)} for images and {mib(limits.audio_bytes)} for audio.",
+        )
+    try:
+        upload = await services.uploads.receive(
+            conversation_id, request.stream(), request.headers.get("content-type", "")
+        )
+    except UploadRefused as exc:
+        services.metrics.uploads.labels("unknown", exc.code).inc()
+        log.info("upload refused (%s) in conversation %s", exc.code, conversation_id)
+        return error(exc.code, str(exc))
+    services.metrics.uploads.labels(upload.kind, "accepted").inc()
+    return JSONResponse(describe(upload))
+
+
+async def get_upload(request: Request) -> Any:
+    """The cleaned file, to the conversation it belongs to."""
+    services: Services = request.app.state.services
+    conversation_id = await _conversation(request, services)
+    if conversation_id is None:
+        return error(
+            "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
+        )
+    upload = await services.store.get_upload(request.path_params["upload_id"])
+    if upload is None or upload.conversation_id != conversation_id:
+        return error("not_found", "There is no such upload in this conversation.")
+    path = services.uploads.path(upload)
+    if not path.is_file():
+        return error("not_found", "This upload's file is not on this server.")
+    return FileResponse(
+        path,
+        media_type=upload.mime,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

