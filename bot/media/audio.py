@@ -53,8 +53,10 @@ def clean_audio(source: Path, fmt: str, target_stem: Path, *, max_seconds: float
     except UploadRefused:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
+        # FFmpeg's message names the file; the customer gets the reason, not our paths.
+        reason = getattr(exc, "strerror", None) or str(exc).replace(str(source), "the file")
         raise UploadRefused(
-            "malformed", f"The audio could not be decoded ({str(exc)[:120] or 'no detail'})."
+            "malformed", f"The audio could not be decoded ({reason[:120] or 'no detail'})."
         ) from exc
     duration = len(samples) / RATE
     if duration < MIN_SECONDS:

@@ -61,12 +61,13 @@ def clean_image(source: Path, target_stem: Path, *, max_pixels: int) -> CleanIma
         raise
     except Image.DecompressionBombError as exc:
         raise UploadRefused(
-            "too_many_pixels", f"The image has too many pixels (limit {max_pixels / 1e6:g} MP)."
+            "too_many_pixels",
+            f"The image has more pixels than the limit of {max_pixels / 1e6:g} megapixels.",
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         # Truncated data, broken chunks, bad Huffman tables: all "could not be decoded".
         raise UploadRefused(
-            "malformed", f"The image could not be decoded ({_reason(exc)})."
+            "malformed", f"The image could not be decoded ({_reason(exc, source)})."
         ) from exc
     mode = (
         "RGBA" if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info else "RGB"
@@ -94,6 +95,8 @@ def clean_image(source: Path, target_stem: Path, *, max_pixels: int) -> CleanIma
     return CleanImage(path, mime, bare.width, bare.height, rgb)
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def _reason(exc: BaseException, source: Path) -> str:
+    if isinstance(exc, UnidentifiedImageError):  # its message names our temporary file
+        return "not a readable image"
+    text = str(exc).replace(str(source), "the file").strip() or type(exc).__name__
     return text[:120]

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import websockets
 
 
@@ -64,6 +65,31 @@ class Customer:
 
     async def close(self) -> None:
         await self.ws.close()
+
+    async def upload(
+        self, base_url: str, name: str, data: bytes, mime: str = "application/octet-stream"
+    ) -> httpx.Response:
+        """``POST /api/uploads`` with this conversation's token."""
+        async with httpx.AsyncClient(timeout=60) as http:
+            return await http.post(
+                f"{base_url}/api/uploads",
+                files={"file": (name, data, mime)},
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+
+    async def send_with(
+        self, upload_ids: list[str], text: str | None = None, client_id: str | None = None
+    ) -> str:
+        client_id = client_id or str(uuid.uuid4())
+        frame: dict[str, Any] = {
+            "type": "message",
+            "client_id": client_id,
+            "attachments": [{"upload_id": u} for u in upload_ids],
+        }
+        if text:
+            frame["text"] = text
+        await self.send(frame)
+        return client_id
 
 
 def bot_message(frame: dict[str, Any]) -> bool:

@@ -21,6 +21,8 @@ def server(tmp_path_factory, stub):
         "SUPPORTBOT_LARGE": "none",
         "SUPPORTBOT_MODEL_RETRIES": "0",
         "SUPPORTBOT_ALLOWED_ORIGINS": "https://shop.example.com",
+        # The stub stands in for a vision model: screenshots reach it as image parts.
+        "SUPPORTBOT_VISION_MODELS": "stub-mini",
     }
     with ServerProcess(tmp_path_factory.mktemp("server"), env) as process:
         yield process

@@ -76,7 +76,9 @@ def test_an_mp3_with_garbage_frames_keeps_what_decodes(tmp_path, speech):
 
 def test_an_mp3_that_is_all_garbage_is_refused(tmp_path):
     rng = np.random.default_rng(3)
-    data = b"ID3\x04\x00\x00\x00\x00\x00\x00" + rng.integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    data = (
+        b"ID3\x04\x00\x00\x00\x00\x00\x00" + rng.integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    )
     with pytest.raises(UploadRefused) as refused:
         _clean(tmp_path, data)
     assert refused.value.code == "malformed"

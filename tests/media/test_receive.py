@@ -45,7 +45,9 @@ async def test_the_file_part_is_written_and_sniffed(tmp_path):
     got = await receive_file(
         Chunks(body(("note", None, b"hi"), ("file", "shot.mp3", png))), CT, target, caps()
     )
-    assert got.sniffed.kind == "image" and got.sniffed.format == "png"  # the name lies; content wins
+    assert (
+        got.sniffed.kind == "image" and got.sniffed.format == "png"
+    )  # the name lies; content wins
     assert got.bytes == len(png) and target.read_bytes() == png
 
 

@@ -15,13 +15,15 @@ def reader():
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_an_error_dialog_is_read_line_by_line(reader, dark):
     shot = error_dialog(
-        "Sync failed", ["Error E-2041: Your notes could not be synced", "Try again later."], dark=dark
+        "Sync failed",
+        ["Error E-2041: Your notes could not be synced", "Try again later."],
+        dark=dark,
     )
     seen = reader.read(shot)
     lines = seen.text.splitlines()
     assert "Sync failed" in lines
     assert any("E-2041" in line for line in lines)
-    assert lines.index("Sync failed") < next(i for i, l in enumerate(lines) if "E-2041" in l)
+    assert lines.index("Sync failed") < next(i for i, s in enumerate(lines) if "E-2041" in s)
     assert seen.confidence > 0.8 and seen.lines == len(lines)
 
 

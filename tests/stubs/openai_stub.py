@@ -50,6 +50,8 @@ class Script:
 
 def quote_first_passage(messages: list[dict[str, Any]]) -> str:
     user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    if isinstance(user, list):  # content parts (text and images), as vision models get them
+        user = "\n".join(p.get("text", "") for p in user if p.get("type") == "text")
     match = _PASSAGE.search(str(user))
     if not match:
         return "NO_ANSWER"
