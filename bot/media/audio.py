@@ -15,6 +15,7 @@ import os
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -68,7 +69,7 @@ def clean_audio(source: Path, fmt: str, target_stem: Path, *, max_seconds: float
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(RATE)
-            out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+            out.writeframes((samples * 32768.0).astype("<i2").tobytes())
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -78,7 +79,7 @@ def clean_audio(source: Path, fmt: str, target_stem: Path, *, max_seconds: float
 
 def _decode(source: Path, fmt: str, max_seconds: float) -> tuple[npt.NDArray[np.float32], int]:
     limit = int(max_seconds * RATE)
-    pieces: list[npt.NDArray[np.float32]] = []
+    pieces: list[npt.NDArray[Any]] = []
     count = skipped = 0
     with av.open(str(source), mode="r", metadata_errors="ignore") as container:
         names = set(container.format.name.split(","))
@@ -99,7 +100,9 @@ def _decode(source: Path, fmt: str, max_seconds: float) -> tuple[npt.NDArray[np.
             )
         if container.duration is not None and container.duration / 1e6 > max_seconds + 1:
             raise UploadRefused("too_long", _too_long(container.duration / 1e6, max_seconds))
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        # 16-bit samples, as faster-whisper's own decoder makes them: the transcript of an
+        # upload is the one Whisper gives for the file itself, and the WAV kept is lossless.
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
@@ -108,14 +111,15 @@ def _decode(source: Path, fmt: str, max_seconds: float) -> tuple[npt.NDArray[np.
                 continue
             for frame in frames:
                 for out in resampler.resample(frame):
-                    piece = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    piece = out.to_ndarray().reshape(-1)
                     pieces.append(piece)
                     count += len(piece)
             if count > limit:
                 raise UploadRefused("too_long", _too_long(None, max_seconds))
         for out in resampler.resample(None):  # flush
-            pieces.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+            pieces.append(out.to_ndarray().reshape(-1))
+    pcm = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+    samples = pcm.astype(np.float32) / 32768.0
     if len(samples) > limit:
         raise UploadRefused("too_long", _too_long(len(samples) / RATE, max_seconds))
     return samples, skipped
