@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-all lint format bench eval-gate clean
+.PHONY: install demo test test-all lint format bench eval-gate eval-media clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -46,7 +46,13 @@ bench: install
 # llama-cpp-python compiles for about 5 minutes the first time).
 eval-gate: install
 	$(PY) -m pip install --quiet -e '.[dev,local-llm]'
-	$(VENV)/bin/pytest tests/quality -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests/quality/test_gate_quality.py -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# Voice (piper and espeak-ng, 16 kHz and 8 kHz μ-law) and screenshot paths against the typed
+# path: word error rate, OCR character accuracy, hit@3. espeak-ng comes from Debian.
+eval-media: install
+	@command -v espeak-ng >/dev/null || apt-get install -y espeak-ng
+	$(VENV)/bin/pytest tests/quality/test_media_quality.py -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .supportbot .pytest_cache .mypy_cache .ruff_cache

@@ -146,3 +146,57 @@ def resample(samples: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
     frame.pts = 0
     out = [*resampler.resample(frame), *resampler.resample(None)]
     return np.concatenate([f.to_ndarray().reshape(-1) for f in out]).astype(np.float32)
+
+
+def web_page(title: str, lines: list[str], *, button: str = "OK") -> Image.Image:
+    """The Nimbus web app in a browser window: address bar, sidebar, a banner with lines."""
+    img = Image.new("RGB", (1280, 800), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 1280, 44), fill="#e8eaed")
+    draw.rounded_rectangle((90, 8, 900, 36), radius=12, fill="white")
+    draw.text((110, 13), "app.nimbusnotes.example/settings", fill="#444", font=font(15))
+    draw.rectangle((0, 44, 220, 800), fill="#f4f5f7")
+    for i, item in enumerate(["All notes", "Notebooks", "Shared", "Trash", "Settings"]):
+        draw.text((24, 70 + i * 36), item, fill="#333", font=font(16))
+    draw.text((260, 70), title, fill="#111", font=font(30))
+    draw.rectangle((260, 130, 1220, 150 + 32 * len(lines)), fill="#fdecea", outline="#e0a39b")
+    for i, line in enumerate(lines):
+        draw.text((280, 142 + i * 32), line, fill="#7a1c12", font=font(18))
+    y = 190 + 32 * len(lines)
+    draw.rectangle((260, y, 260 + 24 + 11 * len(button), y + 40), fill="#2b5797")
+    draw.text((272, y + 10), button, fill="white", font=font(17))
+    return img
+
+
+def phone_screen(title: str, lines: list[str], *, button: str = "OK") -> Image.Image:
+    """A phone-sized screenshot with an alert over the notes list."""
+    img = Image.new("RGB", (390, 844), "#f2f2f7")
+    draw = ImageDraw.Draw(img)
+    draw.text((20, 14), "9:41", fill="#000", font=font(16))
+    for i in range(8):
+        draw.rectangle((16, 90 + i * 80, 374, 160 + i * 80), fill="white")
+    draw.rectangle((0, 0, 390, 844), outline=None)
+    top = 300
+    draw.rounded_rectangle((40, top, 350, top + 110 + 26 * len(lines)), radius=14, fill="white")
+    draw.text((60, top + 18), title, fill="#000", font=font(20))
+    for i, line in enumerate(lines):
+        draw.text((60, top + 54 + i * 26), line, fill="#222", font=font(16))
+    draw.text((170, top + 70 + 26 * len(lines)), button, fill="#0a64d8", font=font(18))
+    return img
+
+
+def render(spec: dict) -> tuple[Image.Image, str]:
+    """A screenshot for one record of tests/eval/nimbus-screenshots.jsonl and the text drawn
+    on it that a reader should find (chrome such as the clock and sidebar left out)."""
+    style, title, lines = spec["style"], spec["title"], spec["lines"]
+    button = spec.get("button", "OK")
+    if style == "dialog":
+        img = error_dialog(title, lines, button=button, dark=bool(spec.get("dark")))
+        drawn = ["Nimbus Notes", title, *lines, button]
+    elif style == "page":
+        img = web_page(title, lines, button=button)
+        drawn = [title, *lines, button]
+    else:
+        img = phone_screen(title, lines, button=button)
+        drawn = [title, *lines, button]
+    return img, "\n".join(drawn)
