@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import inspect
 
-from bot.core.conversation import Role, State, TransitionError
+from bot.core.attachments import Upload, UploadStatus
+from bot.core.conversation import Role, State, TransitionError, utcnow
 from bot.core.protocols import TurnRecord
 from bot.store import migrate
 from bot.store.sql import SqlStore, async_url
@@ -111,6 +112,30 @@ async def test_turns_and_feedback_are_recorded(store):
     await store.record_feedback(conv.id, msg.id, "down")
     await store.record_feedback(conv.id, msg.id, "up")
     assert await store.ratings([msg.id, "other"]) == {msg.id: "up"}
+
+
+async def test_uploads_are_stored_found_by_token_and_finished(store):
+    conv = await store.create_conversation(channel="web", token_hash="t" * 64, visitor={})
+    assert await store.conversation_by_token("t" * 64) == conv.id
+    assert await store.conversation_by_token("x" * 64) is None
+    upload = Upload(
+        id="u-1",
+        conversation_id=conv.id,
+        kind="image",
+        mime="image/png",
+        bytes=1234,
+        path=f"{conv.id}/u-1.png",
+        created_at=utcnow(),
+        meta={"width": 10, "height": 20},
+    )
+    await store.add_upload(upload)
+    stored = await store.get_upload("u-1")
+    assert stored == upload and stored.status is UploadStatus.PROCESSING
+    await store.finish_upload("u-1", UploadStatus.READY, {"text": "E-2041", "confidence": 0.9})
+    done = await store.get_upload("u-1")
+    assert done.status is UploadStatus.READY and done.result["text"] == "E-2041"
+    assert done.created_at.tzinfo is not None
+    assert await store.get_upload("nope") is None
 
 
 async def test_starting_twice_is_a_no_op(database_url):
