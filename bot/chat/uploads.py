@@ -31,10 +31,35 @@ from bot.errors import InvalidInput
 from bot.media.audio import CleanAudio, clean_audio
 from bot.media.images import CleanImage, clean_image
 from bot.media.receive import receive_file
+from bot.media.sniff import Sniffed
 from bot.perception.base import ImageReader, Transcriber
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # how often a replica that did not receive an upload checks the store
+
+
+def clean(source: Path, sniffed: Sniffed, stem: Path, limits: Limits) -> CleanImage | CleanAudio:
+    """Decode ``source`` for real and keep the cleaned file at ``stem`` (blocking)."""
+    if sniffed.kind == "image":
+        return clean_image(source, stem, max_pixels=limits.image_pixels)
+    return clean_audio(source, sniffed.format, stem, max_seconds=limits.audio_seconds)
+
+
+def perceive(
+    cleaned: CleanImage | CleanAudio,
+    transcriber: Callable[[], Transcriber],
+    reader: Callable[[], ImageReader],
+) -> dict[str, Any]:
+    """What an upload says: the ``result`` stored on it (blocking)."""
+    if isinstance(cleaned, CleanAudio):
+        heard = transcriber().transcribe(cleaned.samples)
+        return {
+            "transcript": heard.text,
+            "confidence": heard.confidence,
+            "speech_s": heard.speech_s,
+        }
+    seen = reader().read(cleaned.image)
+    return {"text": seen.text, "confidence": seen.confidence, "lines": seen.lines}
 
 
 @dataclass(frozen=True)
@@ -88,24 +113,15 @@ class UploadService:
         folder = self.root / conversation_id
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            stem = folder / upload_id
-            cleaned: CleanImage | CleanAudio
-            if received.sniffed.kind == "image":
-                cleaned = await asyncio.to_thread(
-                    clean_image, raw, stem, max_pixels=self.limits.image_pixels
-                )
-                meta: dict[str, Any] = {"width": cleaned.width, "height": cleaned.height}
-            else:
-                cleaned = await asyncio.to_thread(
-                    clean_audio,
-                    raw,
-                    received.sniffed.format,
-                    stem,
-                    max_seconds=self.limits.audio_seconds,
-                )
-                meta = {"duration_s": cleaned.duration_s}
+            cleaned = await asyncio.to_thread(
+                clean, raw, received.sniffed, folder / upload_id, self.limits
+            )
         finally:
             raw.unlink(missing_ok=True)
+        if isinstance(cleaned, CleanImage):
+            meta: dict[str, Any] = {"width": cleaned.width, "height": cleaned.height}
+        else:
+            meta = {"duration_s": cleaned.duration_s}
         upload = Upload(
             id=upload_id,
             conversation_id=conversation_id,
@@ -130,7 +146,7 @@ class UploadService:
         started = time.perf_counter()
         try:
             async with self._one_at_a_time:
-                result = await asyncio.to_thread(self._read, cleaned)
+                result = await asyncio.to_thread(perceive, cleaned, self.transcriber, self.reader)
             status = UploadStatus.READY
         except Exception as exc:
             log.exception("reading upload %s failed", upload.id)
@@ -142,17 +158,6 @@ class UploadService:
             self._jobs.pop(upload.id, None)
         if self.on_perceived is not None:
             self.on_perceived(upload.kind, time.perf_counter() - started)
-
-    def _read(self, cleaned: CleanImage | CleanAudio) -> dict[str, Any]:
-        if isinstance(cleaned, CleanAudio):
-            heard = self.transcriber().transcribe(cleaned.samples)
-            return {
-                "transcript": heard.text,
-                "confidence": heard.confidence,
-                "speech_s": heard.speech_s,
-            }
-        seen = self.reader().read(cleaned.image)
-        return {"text": seen.text, "confidence": seen.confidence, "lines": seen.lines}
 
     async def attachments(
         self, conversation_id: str, upload_ids: Sequence[str]

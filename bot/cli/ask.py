@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.cli import app, load_settings
+from bot.core.attachments import build_query, nothing_to_go_on_reply
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 @app.command()
 def ask(
     ctx: typer.Context,
-    question: Annotated[str, typer.Argument(help="The customer's question.")],
+    question: Annotated[str, typer.Argument(help="The customer's question.")] = "",
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            help="A screenshot (PNG, JPEG, WebP) or voice note (WebM, Ogg, WAV, MP3, M4A) "
+            "read as an upload would be; repeatable.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -34,15 +47,28 @@ def ask(
 
     settings = load_settings(ctx)
     runtime = Runtime(settings)
-    outcome = asyncio.run(runtime.answer(question))
+    attachments = [_read(runtime, path) for path in attach or []]
+    if not question.strip() and not attachments:
+        raise typer.BadParameter("give a question, or --attach a file", param_hint="QUESTION")
+    query = build_query(question, attachments)
+    if not query:
+        typer.echo(nothing_to_go_on_reply(attachments))
+        return
+    outcome = asyncio.run(runtime.answer(query[: settings.max_question_chars]))
     if as_json:
         payload = outcome.to_dict()
+        if attachments:
+            payload["attachments"] = attachments
         if explain:
             payload["decision"] = [
                 {"stage": s.stage, "ms": s.ms, **s.detail} for s in outcome.decision
             ]
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
+    for a in attachments:
+        said = a.get("transcript", a.get("text", ""))
+        label = "Heard" if a["kind"] == "audio" else "Read"
+        typer.echo(f"{label} ({a['confidence']:.2f}): {' / '.join(said.splitlines())}\n")
     typer.echo(outcome.answer)
     if outcome.citations:
         typer.echo("\nSources:")
@@ -55,3 +81,34 @@ def ask(
         typer.echo("\nDecision path:")
         for step in outcome.decision:
             typer.echo(f"  {step.stage:<18} {step.ms:>8.1f} ms  {json.dumps(step.detail)}")
+
+
+def _read(runtime: Runtime, path: Path) -> dict[str, Any]:
+    """Check, clean and read one file as an upload is; exit 2 with the reason if refused."""
+    import tempfile
+
+    from bot.chat.uploads import Limits, clean, perceive
+    from bot.errors import UploadRefused
+    from bot.media.sniff import ACCEPTED, SNIFF_BYTES, sniff
+
+    s = runtime.settings
+    limits = Limits(
+        image_bytes=int(s.max_image_mb * 1024 * 1024),
+        image_pixels=int(s.max_image_megapixels * 1_000_000),
+        audio_bytes=int(s.max_audio_mb * 1024 * 1024),
+        audio_seconds=s.max_audio_seconds,
+    )
+    try:
+        with path.open("rb") as f:
+            sniffed = sniff(f.read(SNIFF_BYTES))
+        if sniffed is None:
+            raise UploadRefused("unsupported_type", f"not a type we take: send {ACCEPTED}")
+        if path.stat().st_size > limits.bytes_for(sniffed.kind):
+            raise UploadRefused("too_large", "larger than the upload limit of its kind")
+        with tempfile.TemporaryDirectory() as tmp:
+            cleaned = clean(path, sniffed, Path(tmp) / "upload", limits)
+            result = perceive(cleaned, lambda: runtime.transcriber, lambda: runtime.image_reader)
+    except (UploadRefused, OSError) as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return {"kind": sniffed.kind, **result}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KNOWLEDGE
+from tests.mediagen import error_dialog
 
 
 def run(
@@ -97,6 +98,18 @@ def test_ask_refuses_an_oversized_question_naming_the_limit(data_dir):
     result = run(["ask", "x" * 5000], data_dir)
     assert result.returncode == 1
     assert "limit is 4000 characters" in result.stderr
+
+
+def test_ask_reads_an_attached_screenshot_and_refuses_other_files(data_dir, tmp_path):
+    shot = tmp_path / "error.png"
+    error_dialog("Payment failed", ["Error E-4010: The card on file has expired."]).save(shot)
+    result = run(["ask", "--attach", str(shot), "--json"], data_dir)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert "E-4010" in out["attachments"][0]["text"]
+    assert out["citations"][0]["anchor"] == "e-4010-card-expired"
+    refused = run(["ask", "--attach", str(KNOWLEDGE / "billing" / "refunds.md")], data_dir)
+    assert refused.returncode == 2 and "not a type we take" in refused.stderr
 
 
 def test_eval_prints_the_quality_meter(data_dir, tmp_path):
