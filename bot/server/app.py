@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -169,18 +169,21 @@ _CSP = (
 
 
 async def _warm(services: Services) -> None:
-    """Load the embedder and the knowledge snapshot off the event loop."""
-    try:
-        await asyncio.to_thread(services.runtime.warm)
-    except Exception as exc:
-        log.exception("the knowledge base failed to load")
-        services.warm_error = f"{type(exc).__name__}: {exc}"
+    """Load the embedder and the knowledge snapshot, then Whisper and OCR, off the loop."""
+    failed = await _load(services.runtime.warm, "the knowledge base")
+    if failed:
+        services.warm_error = failed
     else:
         services.warmed.set()
+    failed = await _load(services.runtime.warm_perception, "Whisper or the OCR models")
+    services.perception = f"error: {failed}" if failed else "ok"
+
+
+async def _load(load: Callable[[], None], what: str) -> str | None:
+    """Run a blocking load in a thread; the error, as /readyz shows it, when it failed."""
     try:
-        await asyncio.to_thread(services.runtime.warm_perception)
+        await asyncio.to_thread(load)
     except Exception as exc:
-        log.exception("Whisper or the OCR models failed to load")
-        services.perception = f"error: {type(exc).__name__}: {exc}"
-    else:
-        services.perception = "ok"
+        log.exception("%s failed to load", what)
+        return f"{type(exc).__name__}: {exc}"
+    return None

@@ -39,11 +39,17 @@ def error(code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=STATUS[code])
 
 
-async def _conversation(request: Request, services: Services) -> str | None:
+async def _conversation(request: Request, services: Services) -> str | JSONResponse:
+    """The conversation whose token is the bearer token, or the 401 to answer."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return await services.store.conversation_by_token(hash_token(token.strip()))
+    found = None
+    if scheme.lower() == "bearer" and token.strip():
+        found = await services.store.conversation_by_token(hash_token(token.strip()))
+    if found is None:
+        return error(
+            "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
+        )
+    return found
 
 
 def describe(upload: Upload) -> dict[str, Any]:
@@ -60,10 +66,8 @@ def describe(upload: Upload) -> dict[str, Any]:
 async def create_upload(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     conversation_id = await _conversation(request, services)
-    if conversation_id is None:
-        return error(
-            "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
-        )
+    if isinstance(conversation_id, JSONResponse):
+        return conversation_id
     limits = services.uploads.limits
     cap = limits.bytes_for(None)
     declared = request.headers.get("content-length", "")
@@ -91,10 +95,8 @@ async def get_upload(request: Request) -> Any:
     """The cleaned file, to the conversation it belongs to."""
     services: Services = request.app.state.services
     conversation_id = await _conversation(request, services)
-    if conversation_id is None:
-        return error(
-            "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
-        )
+    if isinstance(conversation_id, JSONResponse):
+        return conversation_id
     upload = await services.store.get_upload(request.path_params["upload_id"])
     if upload is None or upload.conversation_id != conversation_id:
         return error("not_found", "There is no such upload in this conversation.")

@@ -70,6 +70,21 @@ async def _ours(uploads, cid, data, name) -> float:
     return time.perf_counter() - started
 
 
+async def _compare(uploads, cid, data, name, run_bare, rounds, figures, key) -> float:
+    """Alternate ours and bare on one file (after one warm run each); the median ratio."""
+    await asyncio.to_thread(run_bare)
+    await _ours(uploads, cid, data, name)
+    ours, bares = [], []
+    for _ in range(rounds):
+        bares.append(await asyncio.to_thread(run_bare))
+        ours.append(await _ours(uploads, cid, data, name))
+    ratio = statistics.median(ours) / statistics.median(bares)
+    figures[f"{key}_ours_s"] = round(statistics.median(ours), 3)
+    figures[f"{key}_bare_s"] = round(statistics.median(bares), 3)
+    figures[f"{key}_ratio"] = round(ratio, 3)
+    return ratio
+
+
 async def test_voice_note_to_stored_transcript_against_bare_whisper(tmp_path):
     from faster_whisper import WhisperModel
 
@@ -103,17 +118,11 @@ async def test_voice_note_to_stored_transcript_against_bare_whisper(tmp_path):
                 list(segments)
                 return time.perf_counter() - started
 
-            await asyncio.to_thread(run_bare)  # warm both once
-            await _ours(uploads, cid, data, path.name)
-            ours, bares = [], []
-            for _ in range(ROUNDS):
-                bares.append(await asyncio.to_thread(run_bare))
-                ours.append(await _ours(uploads, cid, data, path.name))
-            ratio = statistics.median(ours) / statistics.median(bares)
-            ratios.append(ratio)
-            figures[f"{seconds}s_{fmt}_ours_s"] = round(statistics.median(ours), 3)
-            figures[f"{seconds}s_{fmt}_bare_s"] = round(statistics.median(bares), 3)
-            figures[f"{seconds}s_{fmt}_ratio"] = round(ratio, 3)
+            ratios.append(
+                await _compare(
+                    uploads, cid, data, path.name, run_bare, ROUNDS, figures, f"{seconds}s_{fmt}"
+                )
+            )
     figures["worst_ratio"] = round(max(ratios), 3)
     figures["median_ratio"] = round(statistics.median(ratios), 3)
     report("voice_note_transcript", figures)
@@ -156,17 +165,9 @@ async def test_screenshot_to_stored_text_against_bare_rapidocr(tmp_path):
             bare(str(path))
             return time.perf_counter() - started
 
-        await asyncio.to_thread(run_bare)
-        await _ours(uploads, cid, data, path.name)
-        ours, bares = [], []
-        for _ in range(ROUNDS + 2):
-            bares.append(await asyncio.to_thread(run_bare))
-            ours.append(await _ours(uploads, cid, data, path.name))
-        ratio = statistics.median(ours) / statistics.median(bares)
-        ratios.append(ratio)
-        figures[f"{name}_ours_s"] = round(statistics.median(ours), 3)
-        figures[f"{name}_bare_s"] = round(statistics.median(bares), 3)
-        figures[f"{name}_ratio"] = round(ratio, 3)
+        ratios.append(
+            await _compare(uploads, cid, data, path.name, run_bare, ROUNDS + 2, figures, name)
+        )
     figures["worst_ratio"] = round(max(ratios), 3)
     report("screenshot_text", figures)
     await store.close()
