@@ -54,7 +54,9 @@ def ask(
     if not query:
         typer.echo(nothing_to_go_on_reply(attachments))
         return
-    outcome = asyncio.run(runtime.answer(query[: settings.max_question_chars]))
+    if attachments:  # a long transcript is cut to fit; a long typed question is refused
+        query = query[: max(settings.max_question_chars, len(question))]
+    outcome = asyncio.run(runtime.answer(query))
     if as_json:
         payload = outcome.to_dict()
         if attachments:
