@@ -36,6 +36,7 @@ from bot.perception.base import ImageReader, Transcriber
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # how often a replica that did not receive an upload checks the store
+STALE_SECONDS = 3600.0  # an incoming file this old belongs to no running upload
 
 
 def clean(source: Path, sniffed: Sniffed, stem: Path, limits: Limits) -> CleanImage | CleanAudio:
@@ -100,6 +101,20 @@ class UploadService:
         self._one_at_a_time = asyncio.Semaphore(1)
 
     # -- receiving -------------------------------------------------------------------
+
+    def sweep(self, older_than: float = STALE_SECONDS) -> int:
+        """Remove partial files that a crashed process left in the incoming folder.
+
+        Only old ones: replicas sharing a data directory may be receiving right now.
+        """
+        removed = 0
+        cutoff = time.time() - older_than
+        for path in (self.root / ".incoming").glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     async def receive(
         self, conversation_id: str, body: AsyncIterator[bytes], content_type: str

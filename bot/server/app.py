@@ -82,6 +82,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             timeout=settings.perception_timeout,
             on_perceived=metrics.observe_perception,
         )
+        if removed := await asyncio.to_thread(uploads.sweep):
+            log.warning("removed %d partial uploads left by an earlier process", removed)
         chat = ChatService(
             store,
             bus,

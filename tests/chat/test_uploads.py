@@ -79,6 +79,22 @@ async def test_an_upload_is_read_once_and_attached_with_its_result(store, tmp_pa
     assert seen["text"] == "Error E-2041" and seen["kind"] == "image"
 
 
+def test_sweep_removes_only_stale_partial_files(store, tmp_path):
+    import os
+    import time
+
+    uploads = service(store, tmp_path / "up", Ear())
+    incoming = tmp_path / "up" / ".incoming"
+    incoming.mkdir(parents=True)
+    stale, fresh = incoming / "old.part", incoming / "new.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    assert uploads.sweep() == 1
+    assert not stale.exists() and fresh.exists()
+
+
 async def test_another_conversations_upload_is_refused(store, tmp_path):
     uploads = service(store, tmp_path / "up", Ear())
     mine, other = await conversation(store), await conversation(store)

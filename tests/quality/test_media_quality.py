@@ -45,6 +45,7 @@ pytestmark = pytest.mark.quality
 
 EVAL = Path(os.environ.get("SUPPORTBOT_EVAL_DIR", ROOT.parent / "shared" / "eval")) / "python-faq"
 SHOTS = ROOT / "tests" / "eval" / "nimbus-screenshots.jsonl"
+DEMO_QUESTIONS = ROOT / "tests" / "eval" / "nimbus-questions.jsonl"
 THREADS = os.cpu_count() or 2
 
 
@@ -77,14 +78,9 @@ def espeak(text: str, path: Path) -> tuple[np.ndarray, int]:
     return data.astype(np.float32) / 32768, rate
 
 
-def test_voice_path_against_typed_on_the_python_faq(tmp_path, embedder):
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is not installed: `make eval-media` installs it (apt-get)")
-    store = ChromaStore("pyfaq", path=tmp_path / "chroma")
-    Ingestor(store, embedder).run([EVAL / "kb"])
-    kb = HybridKnowledgeBase(store, embedder, refresh_seconds=0)
+def voice_figures(questions, kb, tmp_path, voices, samples=None) -> dict[str, float | int | str]:
+    """WER and hit@1/hit@3 per voice and line condition, next to the typed questions'."""
     whisper = WhisperTranscriber(threads=THREADS)
-    questions = [q for q in load_questions(EVAL / "questions.jsonl") if q.kind == "in_scope"]
 
     def rank(question: Question, query: str) -> int | None:
         passages = kb.search(query, 3)
@@ -96,8 +92,7 @@ def test_voice_path_against_typed_on_the_python_faq(tmp_path, embedder):
         "typed_hit@1": round(sum(r == 1 for r in typed) / len(typed), 3),
         "typed_hit@3": round(sum(r is not None for r in typed) / len(typed), 3),
     }
-    samples: list[dict[str, str]] = []
-    for voice in ("piper", "espeak"):
+    for voice in voices:
         spoken = []
         for i, q in enumerate(questions):
             if voice == "piper":
@@ -121,7 +116,7 @@ def test_voice_path_against_typed_on_the_python_faq(tmp_path, embedder):
                 words += len(reference)
                 query = build_query("", [{"kind": "audio", "transcript": heard.text}])
                 ranks.append(rank(q, query) if query else None)
-                if i < 3:
+                if samples is not None and i < 3:
                     samples.append(
                         {"voice": f"{voice}/{condition}", "asked": q.question, "heard": heard.text}
                     )
@@ -129,11 +124,31 @@ def test_voice_path_against_typed_on_the_python_faq(tmp_path, embedder):
             figures[f"{key}_wer"] = round(errors / words, 3)
             figures[f"{key}_hit@1"] = round(sum(r == 1 for r in ranks) / len(ranks), 3)
             figures[f"{key}_hit@3"] = round(sum(r is not None for r in ranks) / len(ranks), 3)
+    return figures
+
+
+def test_voice_path_against_typed_on_the_python_faq(tmp_path, embedder):
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed: `make eval-media` installs it (apt-get)")
+    store = ChromaStore("pyfaq", path=tmp_path / "chroma")
+    Ingestor(store, embedder).run([EVAL / "kb"])
+    kb = HybridKnowledgeBase(store, embedder, refresh_seconds=0)
+    questions = [q for q in load_questions(EVAL / "questions.jsonl") if q.kind == "in_scope"]
+    samples: list[dict[str, str]] = []
+    figures = voice_figures(questions, kb, tmp_path, ("piper", "espeak"), samples)
     report("voice_quality", figures)
     (ROOT / "tests" / "benchmarks" / "results" / "voice_samples.json").write_text(
         json.dumps(samples, indent=2)
     )
     assert figures["piper_16k_wer"] < 0.5  # sanity: the path hears speech at all
+
+
+def test_voice_path_on_the_demo_questions(tmp_path, demo_kb):
+    """The demo help center's development questions, as a customer would say them."""
+    questions = [q for q in load_questions(DEMO_QUESTIONS) if q.kind == "in_scope"]
+    figures = voice_figures(questions, demo_kb, tmp_path, ("piper",))
+    report("voice_quality_demo", figures)
+    assert figures["piper_16k_wer"] < 0.5
 
 
 def test_screenshot_path_on_the_demo_knowledge_base(tmp_path, demo_kb):
