@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-all lint format bench eval-gate eval-media clean
+.PHONY: install browser widget demo test test-all lint format bench eval-gate eval-media clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -18,15 +18,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# Debian's Chromium drives the widget's browser tests through Playwright (Playwright's own
+# browser download is never used).
+browser:
+	@test -x /usr/bin/chromium || apt-get install -y chromium || \
+	  (apt-get update && apt-get install -y chromium) || \
+	  (echo "The browser tests need Debian's chromium: sudo apt-get install chromium" && false)
+
+# Rebuilds bot/server/static/widget.js from widget/src (needs Node and npm; the built file
+# is committed, so the server and the tests need no Node).
+widget:
+	cd widget && npm ci --no-audit --no-fund && npm run build
+
 demo: install
 	$(VENV)/bin/supportbot demo
 
-# The default suite: everything but tests marked slow or bench.
-test: install
+# The default suite: everything but tests marked slow, bench or quality.
+test: install browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Everything, slow tests included (benchmarks and model-quality runs excluded).
-test-all: install
+test-all: install browser
 	$(VENV)/bin/pytest -m "not bench and not quality" $(PYTEST_ARGS)
 
 lint: install
@@ -39,7 +51,7 @@ format: install
 	$(VENV)/bin/ruff check --fix bot tests
 
 # Benchmarks print their figures (ratios against the bare components, same run).
-bench: install
+bench: install browser
 	$(VENV)/bin/pytest tests/benchmarks -m bench -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # The grounding gate against hand-labelled SmolLM2 answers (installs the local-llm extra:

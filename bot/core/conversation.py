@@ -106,6 +106,9 @@ class Message:
         }
         if self.tier is not None:
             wire["tier"] = self.tier
+        if self.client_id is not None:
+            # The sender's id: a client that lost the ack still recognises its message.
+            wire["client_id"] = self.client_id
         return wire
 
 

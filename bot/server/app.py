@@ -157,17 +157,36 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     async def demo_page() -> HTMLResponse:
-        page = resources.files("bot.server").joinpath("static/index.html").read_text("utf-8")
-        return HTMLResponse(page, headers={"Content-Security-Policy": _CSP})
+        """A stand-in for a customer's website, with the widget embedded by one tag."""
+        return HTMLResponse(_static("index.html"), headers={"Content-Security-Policy": _CSP})
+
+    @app.get("/demo.css")
+    async def demo_css() -> Response:
+        return Response(_static("demo.css"), media_type="text/css")
+
+    @app.get("/widget.js")
+    async def widget() -> Response:
+        # Cached briefly: a site keeps working across a deploy, and picks the new one up soon.
+        return Response(
+            _static("widget.js"),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
 
     return app
 
 
-# The demo page has inline script and no third-party content.
+# What a site embedding the widget needs: the script and its connections to this server,
+# blob: images (screenshot previews). No inline script; the widget's styles are a
+# constructed stylesheet, so no 'unsafe-inline' for styles either.
 _CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'"
 )
+
+
+def _static(name: str) -> str:
+    return resources.files("bot.server").joinpath(f"static/{name}").read_text("utf-8")
 
 
 async def _warm(services: Services) -> None:
