@@ -50,7 +50,9 @@ header h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; }
 .cite { font-size: 11px; vertical-align: super; text-decoration: none; padding: 0 1px; }
 .sources { margin: 6px 0 0; padding-inline-start: 18px; font-size: 13px; }
 .rate { display: flex; gap: 4px; margin-top: 4px; }
-.rate button { border: 1px solid #b8bfcc; background: #fff; border-radius: 8px; padding: 2px 8px; font-size: 13px; color: var(--sc-text); }
+.rate button { border: 1px solid #b8bfcc; background: #fff; border-radius: 8px; padding: 3px 8px; line-height: 0; color: var(--sc-text); }
+.rate svg { width: 16px; height: 16px; fill: currentColor; }
+.attachment audio { display: block; width: 100%; height: 36px; margin-bottom: 4px; }
 .rate button[aria-pressed="true"] { background: var(--sc-accent); color: var(--sc-accent-text); border-color: var(--sc-accent); }
 .attachment { font-size: 13px; margin-top: 4px; }
 .attachment img { max-width: 100%; max-height: 140px; border-radius: 8px; display: block; }

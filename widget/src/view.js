@@ -14,12 +14,28 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+const THUMB = "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z";
+
+function thumb(down) {
+  const ns = "http://www.w3.org/2000/svg";
+  const s = document.createElementNS(ns, "svg");
+  s.setAttribute("viewBox", "0 0 24 24");
+  s.setAttribute("aria-hidden", "true");
+  if (down) s.style.transform = "rotate(180deg)";
+  const p = document.createElementNS(ns, "path");
+  p.setAttribute("d", THUMB);
+  s.append(p);
+  return s;
+}
+
 export class Log {
-  constructor(container, t, helpUrl, onRate) {
+  // fetchUpload(id) resolves to an object URL of the cleaned file (or null).
+  constructor(container, t, helpUrl, onRate, fetchUpload) {
     this.container = container;
     this.t = t;
     this.helpUrl = helpUrl;
     this.onRate = onRate;
+    this.fetchUpload = fetchUpload;
     this.bubbles = new Map(); // message id or client id -> element
   }
 
@@ -96,7 +112,13 @@ export class Log {
     const said = a.kind === "audio" ? a.transcript : a.text;
     const label = a.kind === "audio" ? `${this.t.voiceNote} · ${this.t.heard}` : `${this.t.screenshot} · ${this.t.read}`;
     const text = said ? said.replace(/\s+/g, " ").trim() : a.error || this.t.nothingHeard;
-    return el("div", { class: "attachment", text: `${label}: ${text}` });
+    const box = el("div", { class: "attachment" });
+    const media = a.kind === "audio"
+      ? el("audio", { controls: true, preload: "none", "aria-label": this.t.voiceNote })
+      : el("img", { alt: this.t.screenshot });
+    this.fetchUpload(a.upload_id).then((url) => url && ((media.src = url), box.prepend(media)));
+    box.append(el("div", { text: `${label}: ${text}` }));
+    return box;
   }
 
   sources(m) {
@@ -123,19 +145,19 @@ export class Log {
 
   rating(messageId) {
     const box = el("div", { class: "rate" });
-    const make = (rating, label, glyph) =>
+    const make = (rating, label) =>
       el("button", {
         type: "button",
         "aria-label": label,
+        title: label,
         "aria-pressed": "false",
-        text: glyph,
         onclick: (e) => {
           for (const b of box.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
           e.currentTarget.setAttribute("aria-pressed", "true");
           this.onRate(messageId, rating);
         },
-      });
-    box.append(make("up", this.t.helpful, "👍"), make("down", this.t.notHelpful, "👎"));
+      }, thumb(rating === "down"));
+    box.append(make("up", this.t.helpful), make("down", this.t.notHelpful));
     return box;
   }
 }

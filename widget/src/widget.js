@@ -47,8 +47,13 @@ export class SupportChat extends HTMLElement {
       root.append(el("style", { text: CSS }));
     }
     root.append(...this.build());
-    this.log = new Log(this.$log, this.t, d.helpUrl, (id, rating) =>
-      this.conn.sendTransient({ type: "feedback", message_id: id, rating }),
+    this.files = new Map(); // upload id -> object URL of the cleaned file
+    this.log = new Log(
+      this.$log,
+      this.t,
+      d.helpUrl,
+      (id, rating) => this.conn.sendTransient({ type: "feedback", message_id: id, rating }),
+      (id) => this.fetchUpload(id),
     );
     this.greet();
     this.conn = new Connection(this.server, (f) => this.onFrame(f), (s) => this.onStatus(s));
@@ -283,6 +288,20 @@ export class SupportChat extends HTMLElement {
     this.$text.value = "";
     for (const a of this.attachments) a.chip.remove();
     this.attachments = [];
+  }
+
+  // The cleaned upload, fetched with the conversation token (an <img> cannot send one).
+  fetchUpload(id) {
+    if (!this.files.has(id)) {
+      const url = fetch(`${this.server}/api/uploads/${encodeURIComponent(id)}`, {
+        headers: { Authorization: `Bearer ${this.conn.token}` },
+      })
+        .then((r) => (r.ok ? r.blob() : null))
+        .then((b) => (b ? URL.createObjectURL(b) : null))
+        .catch(() => null);
+      this.files.set(id, url);
+    }
+    return this.files.get(id);
   }
 
   whenWelcomed() {
