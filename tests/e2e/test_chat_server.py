@@ -169,9 +169,12 @@ def test_health_readiness_metrics_and_the_demo_page(server):
     assert ready["ready"] and checks.pop("perception") in ("loading", "ok")
     assert checks == {"store": "ok", "bus": "ok", "knowledge": "ok"}
     page = httpx.get(f"{server.url}/")
-    assert page.status_code == 200 and "/ws/chat" in page.text
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert "innerHTML" not in page.text  # model output is never rendered as HTML
+    assert page.status_code == 200 and 'src="/widget.js"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    bundle = httpx.get(f"{server.url}/widget.js")
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    assert "innerHTML" not in bundle.text  # model output is never rendered as HTML
 
 
 async def test_metrics_count_turns_escalations_stages_and_tokens(server):

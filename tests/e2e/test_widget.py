@@ -30,7 +30,9 @@ def fake_microphone(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it
+# lives, and the async tests of other modules need the thread's loop to themselves.
+@pytest.fixture(scope="module")
 def browser(fake_microphone):
     with sync_playwright() as playwright:
         browser = launch(playwright, fake_microphone)
