@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.browser import launch
-from tests.mediagen import error_dialog, resample, speak, wav_bytes
+from tests.mediagen import error_dialog, png_bytes, resample, speak, wav_bytes
 
 REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
 SPOKEN_Q = "I forgot my password. How do I reset it?"
@@ -306,3 +306,80 @@ def test_unread_badge_counts_answers_that_arrive_while_closed(server, stub, page
     expect(badge).to_have_text("1", timeout=30_000)
     widget(page).locator(".launcher").click()
     expect(badge).to_be_hidden()
+
+
+def test_a_pasted_and_a_dropped_screenshot_are_both_attached(server, page, tmp_path):
+    open_chat(page, server.url)
+    data = list(png_bytes(error_dialog("Card expired", ["Error E-4010: The card has expired."])))
+    widget(page).evaluate(
+        """(w, bytes) => {
+        const file = () => new File([new Uint8Array(bytes)], 'shot.png', {type: 'image/png'});
+        const root = w.shadowRoot;
+        const paste = new DataTransfer(); paste.items.add(file());
+        root.querySelector('textarea').dispatchEvent(
+          new ClipboardEvent('paste', {clipboardData: paste, bubbles: true}));
+        const drop = new DataTransfer(); drop.items.add(file());
+        root.querySelector('.panel').dispatchEvent(
+          new DragEvent('drop', {dataTransfer: drop, bubbles: true, cancelable: true}));
+        }""",
+        data,
+    )
+    chips = widget(page).locator(".chip")
+    expect(chips).to_have_count(2)
+    widget(page).locator("button.send").click()
+    mine = widget(page).locator(".msg.customer[data-id]")
+    expect(mine.locator(".attachment")).to_have_count(2, timeout=30_000)
+    expect(mine.locator(".attachment").first).to_contain_text("E-4010")
+
+
+def test_on_a_phone_the_panel_fills_the_screen(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    open_chat(page, server.url)
+    box = widget(page).locator(".panel").bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 390, "height": 844}
+    context.close()
+
+
+def test_agent_and_closed_states_are_announced(server, page):
+    """The staff console (a later issue) sends these; the widget's rendering of them."""
+    open_chat(page, server.url)
+    ask(page, REFUND_Q)
+    expect(bot_answers(page)).to_have_count(1, timeout=30_000)
+    for frame in (
+        {"type": "state", "seq": 1000, "state": "queued", "position": 3},
+        {"type": "state", "seq": 1001, "state": "agent", "agent": {"name": "Dana"}},
+        {"type": "typing", "role": "agent"},
+    ):
+        widget(page).evaluate("(w, f) => w.onFrame(f)", frame)
+    notices = widget(page).locator(".msg.system")
+    expect(notices.nth(0)).to_contain_text("number 3 in line")
+    expect(notices.nth(1)).to_contain_text("Dana joined")
+    expect(widget(page).locator(".typing")).to_have_text("The agent is typing…")
+    widget(page).evaluate(
+        "(w, f) => w.onFrame(f)", {"type": "state", "seq": 1002, "state": "closed"}
+    )
+    expect(notices.nth(2)).to_contain_text("closed")
+    expect(widget(page)).to_have_attribute("data-state", "closed")
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_text_contrast_meets_wcag_aa(server, page):
+    open_chat(page, server.url)
+    ask(page, REFUND_Q)
+    expect(bot_answers(page)).to_have_count(1, timeout=30_000)
+    pairs = widget(page).evaluate(
+        """w => ['.msg.customer', '.msg.bot', 'header h2', 'button.send', '.human', 'textarea']
+          .map(sel => { const e = w.shadowRoot.querySelector(sel); let b = e, bg;
+            while (b && (bg = getComputedStyle(b).backgroundColor) === 'rgba(0, 0, 0, 0)')
+              b = b.parentElement || b.getRootNode().host;
+            return [sel, getComputedStyle(e).color, bg]; })"""
+    )
+    for selector, fg, bg in pairs:
+        light, dark = sorted([_luminance(fg), _luminance(bg)], reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (selector, fg, bg)
