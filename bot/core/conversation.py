@@ -51,6 +51,11 @@ class TransitionError(ValueError):
     """An ownership change that the state machine does not allow."""
 
 
+class OwnershipConflict(TransitionError):
+    """The conversation is not in the state (or not with the owner) the change assumed:
+    another agent took it first, or it was handed back or closed meanwhile."""
+
+
 def check_transition(current: State, new: State) -> None:
     if new not in TRANSITIONS[current]:
         raise TransitionError(f"a conversation cannot go from {current} to {new}")

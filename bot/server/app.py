@@ -19,13 +19,16 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from bot import __version__
 from bot.bus.memory import MemoryBus
 from bot.bus.redis import RedisBus
+from bot.chat.agents import AgentService
 from bot.chat.service import ChatService
 from bot.chat.uploads import Limits, UploadService
 from bot.runtime import Runtime
+from bot.server.agent_ws import agent_socket
 from bot.server.chat_ws import chat_socket
 from bot.server.metrics import Metrics
 from bot.server.state import Services
@@ -44,6 +47,11 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+class Credentials(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -92,7 +100,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             on_turn=metrics.observe_turn,
             uploads=uploads,
         )
-        services = Services(settings, rt, store, bus, chat, uploads, metrics)
+        agents = AgentService(store, chat)
+        services = Services(settings, rt, store, bus, chat, uploads, agents, metrics)
         app.state.services = services
         warm = asyncio.create_task(_warm(services))
         try:
@@ -108,6 +117,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         title="supportbot", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.add_api_websocket_route("/ws/chat", chat_socket)
+    app.add_api_websocket_route("/ws/agent", agent_socket)
     app.add_api_route("/api/uploads", create_upload, methods=["POST"])
     app.add_api_route("/api/uploads/{upload_id}", get_upload, methods=["GET"])
     if settings.origins:
@@ -119,6 +129,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+
+    @app.post("/api/agent/login")
+    async def agent_login(services: ServicesDep, credentials: Credentials) -> JSONResponse:
+        token = await services.agents.login(credentials.name, credentials.password)
+        if token is None:
+            return JSONResponse(
+                {"code": "unauthorized", "message": "Wrong name or password."}, status_code=401
+            )
+        return JSONResponse({"token": token})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

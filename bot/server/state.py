@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from bot.chat.agents import AgentService
 from bot.chat.service import ChatService
 from bot.chat.uploads import UploadService
 from bot.core.protocols import Bus
@@ -22,6 +23,7 @@ class Services:
     bus: Bus
     chat: ChatService
     uploads: UploadService
+    agents: AgentService
     metrics: Metrics
     warmed: asyncio.Event = field(default_factory=asyncio.Event)
     warm_error: str | None = None

@@ -25,6 +25,7 @@ from bot.core.conversation import (
     Conversation,
     Event,
     Message,
+    OwnershipConflict,
     Role,
     State,
     as_utc,
@@ -37,6 +38,7 @@ from bot.core.conversation import (
 from bot.core.protocols import TurnRecord
 from bot.errors import StoreUnavailable
 from bot.store import tables as t
+from bot.store.agent_rows import AgentRows
 from bot.store.migrate import upgrade
 from bot.store.upload_rows import UploadRows
 
@@ -88,7 +90,7 @@ def _event(row: Any) -> Event:
     return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
 
 
-class SqlStore(UploadRows):
+class SqlStore(UploadRows, AgentRows):
     """Conversations, messages, events and uploads in a SQL database."""
 
     def __init__(self, url: str) -> None:
@@ -179,18 +181,24 @@ class SqlStore(UploadRows):
             )
         return str(value) if value is not None else None
 
-    async def _next_seq(self, conn: AsyncConnection, conversation_id: str) -> tuple[int, State]:
+    async def _next_seq(
+        self, conn: AsyncConnection, conversation_id: str
+    ) -> tuple[int, State, str | None]:
+        """Allocate the next seq; on PostgreSQL this row is now locked until commit, so
+        the state and owner returned cannot change under the transaction."""
         row = (
             await conn.execute(
                 update(t.conversations)
                 .where(t.conversations.c.id == conversation_id)
                 .values(last_seq=t.conversations.c.last_seq + 1, updated_at=utcnow())
-                .returning(t.conversations.c.last_seq, t.conversations.c.state)
+                .returning(
+                    t.conversations.c.last_seq, t.conversations.c.state, t.conversations.c.agent
+                )
             )
         ).first()
         if row is None:
             raise KeyError(conversation_id)
-        return int(row[0]), State(row[1])
+        return int(row[0]), State(row[1]), row[2]
 
     async def _add_event(
         self,
@@ -275,7 +283,7 @@ class SqlStore(UploadRows):
         payload = message_payload(message)
         try:
             async with self._write() as conn:
-                seq, _ = await self._next_seq(conn, conversation_id)
+                seq, _, _ = await self._next_seq(conn, conversation_id)
                 await conn.execute(
                     insert(t.messages).values(
                         id=message.id,
@@ -309,14 +317,29 @@ class SqlStore(UploadRows):
         reason: str | None = None,
         summary: str | None = None,
         agent: str | None = None,
+        expect: frozenset[State] | None = None,
+        expect_agent: str | None = None,
     ) -> Event:
+        """Change ownership. ``expect``/``expect_agent``: the state (and owner) the caller
+        saw; if another transaction changed them first, :class:`OwnershipConflict` is
+        raised. The check runs under the row lock taken by the seq update, so of two
+        agents taking one conversation on two replicas exactly one succeeds."""
         async with self._write() as conn:
-            seq, current = await self._next_seq(conn, conversation_id)
-            check_transition(current, state)  # raising rolls the seq back
+            seq, current, owner = await self._next_seq(conn, conversation_id)
+            if (expect is not None and current not in expect) or (
+                expect_agent is not None and owner != expect_agent
+            ):
+                raise OwnershipConflict(  # raising rolls the seq back
+                    f"the conversation is {current}" + (f" with {owner}" if owner else "")
+                )
+            check_transition(current, state)
+            values: dict[str, Any] = {"state": str(state), "agent": agent, "state_since": utcnow()}
+            if state is not State.AGENT:  # taking over keeps the reason and summary
+                values |= {"reason": reason, "summary": summary}
             await conn.execute(
                 update(t.conversations)
                 .where(t.conversations.c.id == conversation_id)
-                .values(state=str(state), reason=reason, summary=summary, agent=agent)
+                .values(values)
             )
             return await self._add_event(
                 conn, conversation_id, seq, "state", state_payload(state, reason, agent)

@@ -35,6 +35,7 @@ conversations = Table(
     Column("agent", String(128)),
     # The seq of the latest event; incremented in the transaction that adds an event.
     Column("last_seq", Integer, nullable=False, default=0),
+    Column("state_since", DateTime(timezone=True)),  # when it entered its state (queue wait)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -136,4 +137,42 @@ uploads = Table(
     Column("result", JSON, nullable=False),  # transcript or text, confidence, error
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # agent | admin
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("agent_id", String(36), ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Internal notes: a table of their own, so no path that serves customers can read them.
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("agent", String(128), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("client_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("conversation_id", "client_id", name="uq_notes_client_id"),
 )

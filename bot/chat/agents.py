@@ -1,0 +1,183 @@
+"""Agents taking over conversations: accounts, sessions, take / release / close, replies
+and internal notes. No web framework.
+
+Ownership is decided by the database: a take is a state change that expects the
+conversation to be ``queued`` or ``bot``, checked under the row lock of the transaction
+that changes it, so of two agents on two replicas exactly one gets it.
+
+Internal notes are stored in their own table and published on an agents-only topic
+(:func:`agent_topic`); customer sockets never subscribe to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from bot.chat.service import QUEUE_TOPIC, ChatService
+from bot.core.conversation import Event, OwnershipConflict, Role, State
+from bot.core.protocols import conversation_topic
+from bot.errors import InvalidInput, SupportBotError
+from bot.store.agent_rows import Agent, Note
+from bot.store.sql import SqlStore
+
+SESSION_LIFETIME = timedelta(hours=12)
+_HASHER = PasswordHasher()  # argon2id with the library's current parameters
+# Verifying against this keeps "no such agent" as slow as "wrong password".
+_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+class AgentActionRefused(SupportBotError):
+    """An agent's action cannot be done; ``code`` is stable (``already_taken``,
+    ``not_owner``, ``not_found``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def agent_topic(conversation_id: str) -> str:
+    return f"agents:{conversation_id}"
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise InvalidInput("A password has at least 8 characters.")
+    return _HASHER.hash(password)
+
+
+async def create_agent(store: SqlStore, name: str, password: str, role: str = "agent") -> Agent:
+    """A new account (``supportbot agent add``, an admin in the console)."""
+    if not name.strip() or len(name) > 128:
+        raise InvalidInput("An agent name has 1 to 128 characters.")
+    if role not in ("agent", "admin"):
+        raise InvalidInput("The role is agent or admin.")
+    return await store.add_agent(name.strip(), hash_password(password), role)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AgentService:
+    def __init__(self, store: SqlStore, chat: ChatService) -> None:
+        self.store = store
+        self.chat = chat
+        self.bus = chat.bus
+
+    # -- accounts ----------------------------------------------------------------------
+
+    async def login(self, name: str, password: str) -> str | None:
+        """A new session token, or None for wrong credentials (same time either way)."""
+        agent = await self.store.agent_by_name(name)
+        try:
+            _HASHER.verify(agent.password_hash if agent else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if agent is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        await self.store.add_session(agent.id, _token_hash(token), SESSION_LIFETIME)
+        return token
+
+    async def authenticate(self, token: str) -> Agent | None:
+        return await self.store.agent_for_session(_token_hash(token))
+
+    # -- ownership -----------------------------------------------------------------------
+
+    async def take(self, conversation_id: str, agent: Agent) -> Event:
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise AgentActionRefused("not_found", "There is no such conversation.")
+        try:
+            event = await self.store.set_state(
+                conversation_id,
+                State.AGENT,
+                agent=agent.name,
+                expect=frozenset({State.QUEUED, State.BOT}),
+            )
+        except OwnershipConflict as exc:
+            raise AgentActionRefused(
+                "already_taken", f"Someone else has this conversation ({exc})."
+            ) from exc
+        await self._announce(event, "taken", agent.name)
+        return event
+
+    async def release(self, conversation_id: str, agent: Agent, reason: str) -> Event:
+        """Hand the conversation back to the bot."""
+        event = await self._owned_change(conversation_id, agent, State.BOT, reason[:64] or None)
+        await self._announce(event, "released", agent.name)
+        return event
+
+    async def close(self, conversation_id: str, agent: Agent) -> Event:
+        event = await self._owned_change(conversation_id, agent, State.CLOSED, None)
+        await self._announce(event, "closed", agent.name)
+        return event
+
+    async def _owned_change(
+        self, conversation_id: str, agent: Agent, state: State, reason: str | None
+    ) -> Event:
+        try:
+            return await self.store.set_state(
+                conversation_id,
+                state,
+                reason=reason,
+                expect=frozenset({State.AGENT}),
+                expect_agent=agent.name,
+            )
+        except OwnershipConflict as exc:
+            raise AgentActionRefused(
+                "not_owner", f"You do not own this conversation ({exc})."
+            ) from exc
+        except KeyError as exc:
+            raise AgentActionRefused("not_found", "There is no such conversation.") from exc
+
+    async def _announce(self, event: Event, what: str, agent: str) -> None:
+        await self.bus.publish(conversation_topic(event.conversation_id), event.frame())
+        await self.bus.publish(
+            QUEUE_TOPIC, {"type": what, "conversation_id": event.conversation_id, "agent": agent}
+        )
+
+    # -- talking ---------------------------------------------------------------------------
+
+    async def reply(
+        self, conversation_id: str, agent: Agent, client_id: str, text: str
+    ) -> tuple[Any, Event]:
+        """A message to the customer, live (idempotent on ``client_id``)."""
+        await self._require_owner(conversation_id, agent)
+        body = self.chat.validate(text, ())
+        message, event, created = await self.store.add_message(
+            conversation_id, Role.AGENT, body, client_id=f"agent:{client_id}"
+        )
+        if created:
+            await self.bus.publish(conversation_topic(conversation_id), event.frame())
+        return message, event
+
+    async def note(self, conversation_id: str, agent: Agent, client_id: str, text: str) -> Note:
+        """An internal note: agents only, never the customer."""
+        body = self.chat.validate(text, ())
+        if await self.store.get_conversation(conversation_id) is None:
+            raise AgentActionRefused("not_found", "There is no such conversation.")
+        note, created = await self.store.add_note(conversation_id, agent.name, body, client_id)
+        if created:
+            await self.bus.publish(
+                agent_topic(conversation_id),
+                {"type": "note", "conversation_id": conversation_id, "note": note.to_wire()},
+            )
+        return note
+
+    async def typing(self, conversation_id: str, agent: Agent) -> None:
+        await self._require_owner(conversation_id, agent)
+        await self.chat.typing(conversation_id, role="agent")
+
+    async def _require_owner(self, conversation_id: str, agent: Agent) -> None:
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            raise AgentActionRefused("not_found", "There is no such conversation.")
+        if conversation.state is not State.AGENT or conversation.agent != agent.name:
+            raise AgentActionRefused("not_owner", "Take the conversation over first.")

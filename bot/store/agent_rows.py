@@ -1,0 +1,180 @@
+"""Agents, their sessions, internal notes and the queue, for :class:`~bot.store.sql.SqlStore`."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.core.conversation import State, as_utc, new_id, utcnow
+from bot.store import tables as t
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    name: str
+    role: str  # agent | admin
+    password_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    conversation_id: str
+    agent: str
+    text: str
+    created_at: datetime
+    client_id: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class AgentRows:
+    """Mixed into ``SqlStore``."""
+
+    engine: AsyncEngine
+
+    def _write(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        raise NotImplementedError  # provided by SqlStore
+
+    async def add_agent(self, name: str, password_hash: str, role: str = "agent") -> Agent:
+        """Raises ``ValueError`` when the name is taken."""
+        agent = Agent(new_id(), name, role, password_hash)
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    insert(t.agents).values(
+                        id=agent.id,
+                        name=name,
+                        password_hash=password_hash,
+                        role=role,
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError as exc:
+            raise ValueError(f"an agent named {name!r} exists already") from exc
+        return agent
+
+    async def agent_by_name(self, name: str) -> Agent | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (await conn.execute(select(t.agents).where(t.agents.c.name == name)))
+                .mappings()
+                .first()
+            )
+        return Agent(row["id"], row["name"], row["role"], row["password_hash"]) if row else None
+
+    async def add_session(self, agent_id: str, token_hash: str, lifetime: timedelta) -> None:
+        now = utcnow()
+        async with self._write() as conn:
+            await conn.execute(
+                insert(t.agent_sessions).values(
+                    token_hash=token_hash,
+                    agent_id=agent_id,
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
+
+    async def agent_for_session(self, token_hash: str) -> Agent | None:
+        """The agent of a live session (expired sessions are removed on the way)."""
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(t.agents, t.agent_sessions.c.expires_at)
+                        .join(t.agent_sessions, t.agent_sessions.c.agent_id == t.agents.c.id)
+                        .where(t.agent_sessions.c.token_hash == token_hash)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        if as_utc(row["expires_at"]) < utcnow():
+            async with self._write() as conn:
+                await conn.execute(
+                    delete(t.agent_sessions).where(t.agent_sessions.c.token_hash == token_hash)
+                )
+            return None
+        return Agent(row["id"], row["name"], row["role"])
+
+    async def queue(self) -> list[dict[str, Any]]:
+        """Conversations waiting for a person, oldest first (PROTOCOL's queue entries)."""
+        c = t.conversations.c
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(c.id, c.reason, c.summary, c.channel, c.state_since, c.updated_at)
+                    .where(c.state == str(State.QUEUED))
+                    .order_by(c.state_since, c.id)
+                )
+            ).mappings()
+            return [
+                {
+                    "conversation_id": r["id"],
+                    "reason": r["reason"],
+                    "summary": r["summary"],
+                    "channel": r["channel"],
+                    "waiting_since": as_utc(r["state_since"] or r["updated_at"]).isoformat(),
+                }
+                for r in rows
+            ]
+
+    async def add_note(
+        self, conversation_id: str, agent: str, text: str, client_id: str | None
+    ) -> tuple[Note, bool]:
+        """Store an internal note once per ``client_id``; ``bool`` says it is new."""
+        note = Note(new_id(), conversation_id, agent, text, utcnow(), client_id)
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    insert(t.notes).values(
+                        id=note.id,
+                        conversation_id=conversation_id,
+                        agent=agent,
+                        text=text,
+                        client_id=client_id,
+                        created_at=note.created_at,
+                    )
+                )
+        except IntegrityError:
+            seen = [n for n in await self.notes(conversation_id) if n.client_id == client_id]
+            if not seen or client_id is None:
+                raise
+            return seen[0], False
+        return note, True
+
+    async def notes(self, conversation_id: str) -> list[Note]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.notes)
+                    .where(t.notes.c.conversation_id == conversation_id)
+                    .order_by(t.notes.c.created_at, t.notes.c.id)
+                )
+            ).mappings()
+            return [
+                Note(
+                    r["id"],
+                    r["conversation_id"],
+                    r["agent"],
+                    r["text"],
+                    as_utc(r["created_at"]),
+                    r["client_id"],
+                )
+                for r in rows
+            ]
