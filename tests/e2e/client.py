@@ -98,3 +98,48 @@ def bot_message(frame: dict[str, Any]) -> bool:
 
 def queued(frame: dict[str, Any]) -> bool:
     return frame["type"] == "state" and frame["state"] == "queued"
+
+
+class AgentClient:
+    """A staff member over ``/ws/agent`` (login over HTTP first)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.ws: Any = None
+        self.frames: list[dict[str, Any]] = []
+
+    async def login(self, name: str, password: str) -> dict[str, Any]:
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{self.base_url}/api/agent/login", json={"name": name, "password": password}
+            )
+        answer.raise_for_status()
+        token = answer.json()["token"]
+        self.ws = await websockets.connect(
+            self.base_url.replace("http", "ws") + "/ws/agent", origin=self.base_url
+        )
+        await self.send({"type": "hello", "token": token})
+        welcome = await self.recv()
+        assert welcome["type"] == "welcome", welcome
+        return welcome
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def recv(self, timeout: float = 30.0) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def until(
+        self, stop: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+    ) -> list[dict[str, Any]]:
+        got = []
+        while True:
+            frame = await self.recv(timeout)
+            got.append(frame)
+            if stop(frame):
+                return got
+
+    async def close(self) -> None:
+        await self.ws.close()

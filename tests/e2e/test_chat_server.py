@@ -193,3 +193,23 @@ async def test_metrics_count_turns_escalations_stages_and_tokens(server):
         if line.startswith('supportbot_tokens_total{direction="out",tier="mini"}')
     ]
     assert tokens and float(tokens[0].split()[-1]) > 0
+
+
+async def test_the_agent_socket_takes_only_agent_tokens_from_the_servers_own_origin(server):
+    async with httpx.AsyncClient() as http:
+        wrong = await http.post(
+            f"{server.url}/api/agent/login", json={"name": "nobody", "password": "nothing"}
+        )
+    assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized"
+    agent_url = server.ws_url.replace("/ws/chat", "/ws/agent")
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        await websockets.connect(agent_url, origin="https://shop.example.com")  # allowed for chat
+    assert refused.value.response.status_code == 403
+    customer = Customer(server.ws_url)
+    await customer.connect()
+    async with websockets.connect(agent_url, origin=server.url) as ws:
+        await ws.send(json.dumps({"type": "hello", "token": customer.token}))
+        assert json.loads(await ws.recv())["code"] == "unauthorized"
+        with pytest.raises(websockets.exceptions.ConnectionClosed):
+            await ws.recv()
+    await customer.close()

@@ -178,3 +178,54 @@ def test_migrations_create_exactly_the_declared_schema_and_downgrade_cleanly():
             await store.close()
 
         asyncio.run(run())
+
+
+async def test_of_concurrent_take_overs_exactly_one_wins(store):
+    """Row-locked ownership: 20 rounds of 5 agents taking the same conversation at once."""
+    from bot.core.conversation import OwnershipConflict
+
+    for _ in range(20):
+        conv = await new_conversation(store)
+        await store.set_state(conv.id, State.QUEUED, reason="asked_for_human")
+        results = await asyncio.gather(
+            *(
+                store.set_state(
+                    conv.id,
+                    State.AGENT,
+                    agent=f"agent-{i}",
+                    expect=frozenset({State.QUEUED, State.BOT}),
+                )
+                for i in range(5)
+            ),
+            return_exceptions=True,
+        )
+        winners = [r for r in results if not isinstance(r, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(r, OwnershipConflict) for r in results if r not in winners)
+        owner = (await store.get_conversation(conv.id)).agent
+        assert winners[0].payload["agent"] == {"name": owner}
+        assert (await store.get_conversation(conv.id)).reason == "asked_for_human"
+
+
+async def test_agents_sessions_notes_and_the_queue(store):
+    agent = await store.add_agent("dana", "hash", "admin")
+    with pytest.raises(ValueError, match="exists already"):
+        await store.add_agent("dana", "other")
+    assert (await store.agent_by_name("dana")).password_hash == "hash"
+    from datetime import timedelta
+
+    await store.add_session(agent.id, "s" * 64, timedelta(hours=1))
+    await store.add_session(agent.id, "e" * 64, timedelta(seconds=-1))
+    assert (await store.agent_for_session("s" * 64)).name == "dana"
+    assert await store.agent_for_session("e" * 64) is None  # expired
+    first, second = await new_conversation(store), await new_conversation(store)
+    await store.set_state(second.id, State.QUEUED, reason="low_confidence", summary="s2")
+    await store.set_state(first.id, State.QUEUED, reason="asked_for_human", summary="s1")
+    mine = {first.id, second.id}  # the database may hold other tests' conversations
+    queue = [q for q in await store.queue() if q["conversation_id"] in mine]
+    assert [q["conversation_id"] for q in queue] == [second.id, first.id]  # oldest first
+    assert queue[0]["reason"] == "low_confidence" and queue[0]["summary"] == "s2"
+    note, created = await store.add_note(first.id, "dana", "VIP customer", "n1")
+    again, created_again = await store.add_note(first.id, "dana", "VIP customer", "n1")
+    assert created and not created_again and again.id == note.id
+    assert [n.text for n in await store.notes(first.id)] == ["VIP customer"]
