@@ -12,7 +12,35 @@ import httpx
 import websockets
 
 
-class Customer:
+class _Socket:
+    """JSON frames over a ``websockets`` connection, each kept in ``frames``."""
+
+    ws: Any
+    frames: list[dict[str, Any]]
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def recv(self, timeout: float = 30.0) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def until(
+        self, stop: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+    ) -> list[dict[str, Any]]:
+        got = []
+        while True:
+            frame = await self.recv(timeout)
+            got.append(frame)
+            if stop(frame):
+                return got
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+class Customer(_Socket):
     def __init__(self, url: str, **connect: Any) -> None:
         self.url = url
         self.connect_kwargs = connect
@@ -40,31 +68,10 @@ class Customer:
         self.conversation_id, self.token = welcome["conversation_id"], welcome["token"]
         return welcome
 
-    async def send(self, frame: dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(frame))
-
     async def say(self, text: str, client_id: str | None = None) -> str:
         client_id = client_id or str(uuid.uuid4())
         await self.send({"type": "message", "client_id": client_id, "text": text})
         return client_id
-
-    async def recv(self, timeout: float = 30.0) -> dict[str, Any]:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-        self.frames.append(frame)
-        return frame
-
-    async def until(
-        self, stop: Callable[[dict[str, Any]], bool], timeout: float = 30.0
-    ) -> list[dict[str, Any]]:
-        got = []
-        while True:
-            frame = await self.recv(timeout)
-            got.append(frame)
-            if stop(frame):
-                return got
-
-    async def close(self) -> None:
-        await self.ws.close()
 
     async def upload(
         self, base_url: str, name: str, data: bytes, mime: str = "application/octet-stream"
@@ -100,7 +107,7 @@ def queued(frame: dict[str, Any]) -> bool:
     return frame["type"] == "state" and frame["state"] == "queued"
 
 
-class AgentClient:
+class AgentClient(_Socket):
     """A staff member over ``/ws/agent`` (login over HTTP first)."""
 
     def __init__(self, base_url: str) -> None:
@@ -122,24 +129,3 @@ class AgentClient:
         welcome = await self.recv()
         assert welcome["type"] == "welcome", welcome
         return welcome
-
-    async def send(self, frame: dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(frame))
-
-    async def recv(self, timeout: float = 30.0) -> dict[str, Any]:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-        self.frames.append(frame)
-        return frame
-
-    async def until(
-        self, stop: Callable[[dict[str, Any]], bool], timeout: float = 30.0
-    ) -> list[dict[str, Any]]:
-        got = []
-        while True:
-            frame = await self.recv(timeout)
-            got.append(frame)
-            if stop(frame):
-                return got
-
-    async def close(self) -> None:
-        await self.ws.close()
