@@ -28,6 +28,7 @@ from bot.chat.agents import AgentService
 from bot.chat.service import ChatService
 from bot.chat.uploads import Limits, UploadService
 from bot.runtime import Runtime
+from bot.server import console
 from bot.server.agent_ws import agent_socket
 from bot.server.chat_ws import chat_socket
 from bot.server.metrics import Metrics
@@ -118,6 +119,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.add_api_websocket_route("/ws/chat", chat_socket)
     app.add_api_websocket_route("/ws/agent", agent_socket)
+    app.add_api_route("/console", console.console_page, methods=["GET"])
+    app.add_api_route("/console/{name}", console.console_assets, methods=["GET"])
+    app.add_api_route(
+        "/api/agent/conversations/{conversation_id}/turns",
+        console.conversation_turns,
+        methods=["GET"],
+    )
     app.add_api_route("/api/uploads", create_upload, methods=["POST"])
     app.add_api_route("/api/uploads/{upload_id}", get_upload, methods=["GET"])
     if settings.origins:

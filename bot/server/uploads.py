@@ -18,6 +18,7 @@ from bot.core.attachments import Upload
 from bot.errors import UploadRefused
 from bot.media.receive import mib
 from bot.server.state import Services
+from bot.store.agent_rows import Agent
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
@@ -50,6 +51,13 @@ async def _conversation(request: Request, services: Services) -> str | JSONRespo
             "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
         )
     return found
+
+
+async def agent_from_bearer(request: Request, services: Services) -> Agent | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await services.agents.authenticate(token.strip())
 
 
 def describe(upload: Upload) -> dict[str, Any]:
@@ -92,13 +100,15 @@ async def create_upload(request: Request) -> JSONResponse:
 
 
 async def get_upload(request: Request) -> Any:
-    """The cleaned file, to the conversation it belongs to."""
+    """The cleaned file, to the conversation it belongs to, and to agents (who see
+    everything a customer sent)."""
     services: Services = request.app.state.services
-    conversation_id = await _conversation(request, services)
+    agent = await agent_from_bearer(request, services)
+    conversation_id = None if agent else await _conversation(request, services)
     if isinstance(conversation_id, JSONResponse):
         return conversation_id
     upload = await services.store.get_upload(request.path_params["upload_id"])
-    if upload is None or upload.conversation_id != conversation_id:
+    if upload is None or (agent is None and upload.conversation_id != conversation_id):
         return error("not_found", "There is no such upload in this conversation.")
     path = services.uploads.path(upload)
     if not path.is_file():

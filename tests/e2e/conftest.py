@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from playwright.sync_api import sync_playwright
 
+from tests.e2e.browser import launch
 from tests.e2e.server import ServerProcess
+from tests.mediagen import resample, speak, wav_bytes
 from tests.stubs.openai_stub import StubServer, free_port
+
+SPOKEN_Q = "I forgot my password. How do I reset it?"  # what the fake microphone says
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +44,23 @@ def server(tmp_path_factory, stub, host_port):
 def _fresh_stub(request):
     if {"stub", "server"} & set(request.fixturenames):
         request.getfixturevalue("stub").reset()
+
+
+@pytest.fixture(scope="session")
+def fake_microphone(tmp_path_factory):
+    """What Chromium's fake microphone plays: a second of silence, then a spoken question."""
+    samples = resample(*speak(SPOKEN_Q), 48_000)
+    silence = np.zeros(48_000, dtype=np.float32)
+    path = tmp_path_factory.mktemp("mic") / "question.wav"
+    path.write_bytes(wav_bytes(np.concatenate([silence, samples, silence, silence]), 48_000))
+    return path
+
+
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it
+# lives, and the async tests of other modules need the thread's loop to themselves.
+@pytest.fixture(scope="module")
+def browser(fake_microphone):
+    with sync_playwright() as playwright:
+        browser = launch(playwright, fake_microphone)
+        yield browser
+        browser.close()

@@ -9,35 +9,12 @@ import threading
 import time
 from functools import partial
 
-import numpy as np
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.e2e.browser import launch
-from tests.mediagen import error_dialog, png_bytes, resample, speak, wav_bytes
+from tests.mediagen import error_dialog, png_bytes
 
 REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
-SPOKEN_Q = "I forgot my password. How do I reset it?"
-
-
-@pytest.fixture(scope="session")
-def fake_microphone(tmp_path_factory):
-    """What Chromium's fake microphone plays: a second of silence, then a spoken question."""
-    samples = resample(*speak(SPOKEN_Q), 48_000)
-    silence = np.zeros(48_000, dtype=np.float32)
-    path = tmp_path_factory.mktemp("mic") / "question.wav"
-    path.write_bytes(wav_bytes(np.concatenate([silence, samples, silence, silence]), 48_000))
-    return path
-
-
-# Module scope: Playwright's sync API keeps an event loop running in this thread while it
-# lives, and the async tests of other modules need the thread's loop to themselves.
-@pytest.fixture(scope="module")
-def browser(fake_microphone):
-    with sync_playwright() as playwright:
-        browser = launch(playwright, fake_microphone)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""The staff console: its page, and what it reads besides ``/ws/agent``.
+
+``GET /console`` serves the page (``static/console.html`` + ``console.js``, built from
+``widget/console`` like the widget). ``GET /api/agent/conversations/{id}/turns`` gives
+the decision path of each bot turn (tier, retrieval scores, gate verdicts, reason,
+latency, tokens, cost) to a logged-in agent.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from bot.server.state import Services
+from bot.server.uploads import agent_from_bearer, error
+
+# The console runs only its own script; connections to this server alone.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' blob:; media-src 'self' blob:; frame-ancestors 'none'"
+)
+
+
+def _static(name: str) -> str:
+    return resources.files("bot.server").joinpath(f"static/{name}").read_text("utf-8")
+
+
+async def console_page() -> HTMLResponse:
+    return HTMLResponse(_static("console.html"), headers={"Content-Security-Policy": CSP})
+
+
+async def console_assets(request: Request) -> Response:
+    name = request.path_params["name"]
+    kinds = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css"}
+    if name not in kinds:
+        return error("not_found", "No such file.")
+    return Response(_static(name), media_type=kinds[name], headers={"Cache-Control": "no-cache"})
+
+
+async def conversation_turns(request: Request) -> Any:
+    services: Services = request.app.state.services
+    if await agent_from_bearer(request, services) is None:
+        return error("unauthorized", "Log in to the console first.")
+    turns = await services.store.turns(request.path_params["conversation_id"])
+    out: list[dict[str, Any]] = []
+    for turn in turns:
+        row = {k: v for k, v in turn.items() if k not in ("id", "conversation_id")}
+        row["created_at"] = turn["created_at"].isoformat()
+        out.append(row)
+    return JSONResponse({"turns": out})

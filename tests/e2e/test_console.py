@@ -1,0 +1,87 @@
+"""The staff console in Chromium, with a customer in the widget of another browser context."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
+
+
+@pytest.fixture(scope="module")
+def agent_name(server):
+    name = f"Dana-{uuid.uuid4().hex[:6]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "agent", "add", name, "--password-stdin"],
+        input="correct horse battery\n",
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return name
+
+
+def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
+    customer_ctx, agent_ctx = browser.new_context(), browser.new_context()
+    customer, console = customer_ctx.new_page(), agent_ctx.new_page()
+    errors: list[str] = []
+    for page in (customer, console):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The customer asks, gets an answer, then asks for a person.
+    customer.goto(server.url)
+    chat = customer.locator("support-chat")
+    chat.locator(".launcher").click()
+    chat.locator("textarea").fill(REFUND_Q)
+    chat.locator("textarea").press("Enter")
+    expect(chat.locator(".msg.bot[data-id] .sources")).to_have_count(1, timeout=30_000)
+    chat.get_by_role("button", name="Talk to a person").click()
+    expect(chat).to_have_attribute("data-state", "queued")
+    # The agent logs in and sees the conversation waiting, with the bot's summary.
+    console.goto(f"{server.url}/console")
+    console.get_by_label("Name").fill(agent_name)
+    console.get_by_label("Password").fill("correct horse battery")
+    console.get_by_role("button", name="Log in").click()
+    entry = console.locator("#queue li", has_text=REFUND_Q[:30]).last
+    expect(entry).to_contain_text("asked_for_human")
+    entry.get_by_role("button", name="Take over").click()
+    transcript = console.locator("#transcript")
+    expect(transcript.locator(".msg.customer").first).to_contain_text(REFUND_Q)
+    expect(transcript.locator(".msg.bot .sources").first).to_be_visible()
+    expect(transcript.locator(".decision summary").first).to_contain_text("gate pass")
+    expect(chat.locator(".msg.system").last).to_contain_text(f"{agent_name} joined")
+    # A reply reaches the customer live; a note never does.
+    console.get_by_label("Reply to the customer").fill("Hi! I can help with the refund.")
+    console.get_by_role("button", name="Send reply").click()
+    expect(chat.locator(".msg.agent")).to_contain_text("I can help with the refund")
+    console.get_by_label("Reply to the customer").fill("INTERNAL: check the payment date")
+    console.get_by_role("button", name="Add internal note").click()
+    expect(transcript.locator(".note")).to_contain_text("INTERNAL")
+    chat.locator("textarea").fill("thanks, it was 10 days ago")
+    chat.locator("textarea").press("Enter")
+    expect(transcript.locator(".msg.customer").last).to_contain_text("10 days ago")
+    # Hand back to the bot.
+    console.get_by_label("Reason for handing back").fill("resolved")
+    console.get_by_role("button", name="Hand back to the bot").click()
+    expect(chat).to_have_attribute("data-state", "bot")
+    expect(chat.locator(".log")).not_to_contain_text("INTERNAL")
+    customer_ctx.close()
+    agent_ctx.close()
+    assert errors == []
+
+
+def test_a_wrong_password_is_refused(server, browser, agent_name):
+    context = browser.new_context()
+    console = context.new_page()
+    console.goto(f"{server.url}/console")
+    console.get_by_label("Name").fill(agent_name)
+    console.get_by_label("Password").fill("wrong password")
+    console.get_by_role("button", name="Log in").click()
+    expect(console.locator("#status")).to_contain_text("Wrong name or password")
+    expect(console.locator("#app")).to_be_hidden()
+    context.close()
