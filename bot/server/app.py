@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -30,6 +29,7 @@ from bot.chat.uploads import Limits, UploadService
 from bot.runtime import Runtime
 from bot.server import console
 from bot.server.agent_ws import agent_socket
+from bot.server.assets import read_static
 from bot.server.chat_ws import chat_socket
 from bot.server.metrics import Metrics
 from bot.server.state import Services
@@ -185,17 +185,17 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     async def demo_page() -> HTMLResponse:
         """A stand-in for a customer's website, with the widget embedded by one tag."""
-        return HTMLResponse(_static("index.html"), headers={"Content-Security-Policy": _CSP})
+        return HTMLResponse(read_static("index.html"), headers={"Content-Security-Policy": _CSP})
 
     @app.get("/demo.css")
     async def demo_css() -> Response:
-        return Response(_static("demo.css"), media_type="text/css")
+        return Response(read_static("demo.css"), media_type="text/css")
 
     @app.get("/widget.js")
     async def widget() -> Response:
         # Cached briefly: a site keeps working across a deploy, and picks the new one up soon.
         return Response(
-            _static("widget.js"),
+            read_static("widget.js"),
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
         )
@@ -210,10 +210,6 @@ _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
     "img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'"
 )
-
-
-def _static(name: str) -> str:
-    return resources.files("bot.server").joinpath(f"static/{name}").read_text("utf-8")
 
 
 async def _warm(services: Services) -> None:

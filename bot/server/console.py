@@ -8,12 +8,12 @@ latency, tokens, cost) to a logged-in agent.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from bot.server.assets import read_static
 from bot.server.state import Services
 from bot.server.uploads import agent_from_bearer, error
 
@@ -24,12 +24,8 @@ CSP = (
 )
 
 
-def _static(name: str) -> str:
-    return resources.files("bot.server").joinpath(f"static/{name}").read_text("utf-8")
-
-
 async def console_page() -> HTMLResponse:
-    return HTMLResponse(_static("console.html"), headers={"Content-Security-Policy": CSP})
+    return HTMLResponse(read_static("console.html"), headers={"Content-Security-Policy": CSP})
 
 
 async def console_assets(request: Request) -> Response:
@@ -37,7 +33,9 @@ async def console_assets(request: Request) -> Response:
     kinds = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css"}
     if name not in kinds:
         return error("not_found", "No such file.")
-    return Response(_static(name), media_type=kinds[name], headers={"Cache-Control": "no-cache"})
+    return Response(
+        read_static(name), media_type=kinds[name], headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def conversation_turns(request: Request) -> Any:

@@ -2,6 +2,7 @@
 // the customer sent (screenshots, voice notes, the bot's citations and decisions), reply,
 // write internal notes, hand back to the bot or close. Text is rendered as text nodes.
 import { renderMarkdown } from "../src/markdown.js";
+import { el } from "../src/view.js";
 
 const $ = (sel) => document.querySelector(sel);
 const CANNED = [
@@ -14,18 +15,6 @@ let ws = null;
 let me = "";
 let current = "";
 const convs = new Map(); // id -> {state, log element, turns}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...children);
-  return node;
-}
 
 function status(text) {
   $("#status").textContent = text;
