@@ -123,6 +123,17 @@ class Settings(BaseSettings):
         default=60, gt=0, description="Seconds a message waits for its uploads to be read."
     )
 
+    webhook_url: str | None = Field(
+        default=None,
+        description="URL that receives a signed POST on escalation, take-over, hand-back and "
+        "close (Slack relays, helpdesks); needs WEBHOOK_SECRET.",
+    )
+    webhook_secret: str | None = Field(
+        default=None,
+        description="Shared secret for the webhook's HMAC-SHA256 signature "
+        "(X-Supportbot-Signature).",
+    )
+
     # -- the model ladder ----------------------------------------------------------------
     mini: str | None = Field(
         default=None,
@@ -193,6 +204,8 @@ class Settings(BaseSettings):
         "mini_base_url",
         "large_base_url",
         "public_url",
+        "webhook_url",
+        "webhook_secret",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:

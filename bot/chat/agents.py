@@ -106,17 +106,27 @@ class AgentService:
                 "already_taken", f"Someone else has this conversation ({exc})."
             ) from exc
         await self._announce(event, "taken", agent.name)
+        self.chat.notify(
+            "conversation.taken", {"conversation_id": conversation_id, "agent": agent.name}
+        )
         return event
 
     async def release(self, conversation_id: str, agent: Agent, reason: str) -> Event:
         """Hand the conversation back to the bot."""
         event = await self._owned_change(conversation_id, agent, State.BOT, reason[:64] or None)
         await self._announce(event, "released", agent.name)
+        self.chat.notify(
+            "conversation.released",
+            {"conversation_id": conversation_id, "agent": agent.name, "reason": reason[:64]},
+        )
         return event
 
     async def close(self, conversation_id: str, agent: Agent) -> Event:
         event = await self._owned_change(conversation_id, agent, State.CLOSED, None)
         await self._announce(event, "closed", agent.name)
+        self.chat.notify(
+            "conversation.closed", {"conversation_id": conversation_id, "agent": agent.name}
+        )
         return event
 
     async def _owned_change(

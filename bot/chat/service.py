@@ -82,11 +82,14 @@ class ChatService:
         max_chars: int = 4000,
         on_turn: Callable[[TurnOutcome, float], None] | None = None,
         uploads: UploadService | None = None,
+        notify: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.answer = answer
         self.uploads = uploads
+        # Outgoing events for other systems (the webhook): kind, data.
+        self.notify = notify or (lambda kind, data: None)
         self.max_chars = max_chars
         self.on_turn = on_turn
         # Turns of one conversation run one at a time; a lock lives while someone holds it.
@@ -360,6 +363,10 @@ class ChatService:
                 "reason": reason,
                 "summary": summary,
             },
+        )
+        self.notify(
+            "conversation.escalated",
+            {"conversation_id": conversation_id, "reason": reason, "summary": summary},
         )
         return reply
 

@@ -26,6 +26,8 @@ from bot.bus.redis import RedisBus
 from bot.chat.agents import AgentService
 from bot.chat.service import ChatService
 from bot.chat.uploads import Limits, UploadService
+from bot.chat.webhooks import Webhook
+from bot.errors import ConfigurationError
 from bot.runtime import Runtime
 from bot.server import console
 from bot.server.agent_ws import agent_socket
@@ -93,6 +95,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         )
         if removed := await asyncio.to_thread(uploads.sweep):
             log.warning("removed %d partial uploads left by an earlier process", removed)
+        webhook = None
+        if settings.webhook_url:
+            if not settings.webhook_secret:
+                raise ConfigurationError(
+                    "SUPPORTBOT_WEBHOOK_URL needs SUPPORTBOT_WEBHOOK_SECRET to sign its events"
+                )
+            webhook = Webhook(settings.webhook_url, settings.webhook_secret)
         chat = ChatService(
             store,
             bus,
@@ -100,6 +109,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             max_chars=settings.max_question_chars,
             on_turn=metrics.observe_turn,
             uploads=uploads,
+            notify=webhook.emit if webhook else None,
         )
         agents = AgentService(store, chat)
         services = Services(settings, rt, store, bus, chat, uploads, agents, metrics)
@@ -111,6 +121,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             warm.cancel()
             await uploads.drain(timeout=10)
             await chat.drain(timeout=10)
+            if webhook is not None:
+                await webhook.close()
             await bus.close()
             await store.close()
 
