@@ -133,6 +133,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_api_websocket_route("/ws/agent", agent_socket)
     app.add_api_route("/console", console.console_page, methods=["GET"])
     app.add_api_route("/console/{name}", console.console_assets, methods=["GET"])
+    app.add_api_route("/api/agent/agents", console.create_agent_account, methods=["POST"])
     app.add_api_route(
         "/api/agent/conversations/{conversation_id}/turns",
         console.conversation_turns,

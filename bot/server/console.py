@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from bot.chat.agents import create_agent
+from bot.errors import InvalidInput
 from bot.server.assets import read_static
 from bot.server.state import Services
 from bot.server.uploads import agent_from_bearer, error
@@ -36,6 +38,30 @@ async def console_assets(request: Request) -> Response:
     return Response(
         read_static(name), media_type=kinds[name], headers={"Cache-Control": "no-cache"}
     )
+
+
+async def create_agent_account(request: Request) -> Any:
+    """``POST /api/agent/agents`` ``{"name", "password", "role"?}``: admins add agents."""
+    services: Services = request.app.state.services
+    admin = await agent_from_bearer(request, services)
+    if admin is None:
+        return error("unauthorized", "Log in to the console first.")
+    if admin.role != "admin":
+        return JSONResponse(
+            {"code": "forbidden", "message": "Only an admin can add agents."}, status_code=403
+        )
+    try:
+        body = await request.json()
+        agent = await create_agent(
+            services.store,
+            str(body.get("name", "")),
+            str(body.get("password", "")),
+            str(body.get("role", "agent")),
+        )
+    except (ValueError, InvalidInput, AttributeError) as exc:
+        message = str(exc) if isinstance(exc, (ValueError, InvalidInput)) else "Send JSON."
+        return JSONResponse({"code": "invalid_input", "message": message}, status_code=422)
+    return JSONResponse({"name": agent.name, "role": agent.role}, status_code=201)
 
 
 async def conversation_turns(request: Request) -> Any:

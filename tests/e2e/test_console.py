@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -44,8 +45,8 @@ def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
     expect(chat).to_have_attribute("data-state", "queued")
     # The agent logs in and sees the conversation waiting, with the bot's summary.
     console.goto(f"{server.url}/console")
-    console.get_by_label("Name").fill(agent_name)
-    console.get_by_label("Password").fill("correct horse battery")
+    console.locator("#login-form").get_by_label("Name").fill(agent_name)
+    console.locator("#login-form").get_by_label("Password").fill("correct horse battery")
     console.get_by_role("button", name="Log in").click()
     entry = console.locator("#queue li", has_text=REFUND_Q[:30]).last
     expect(entry).to_contain_text("asked_for_human")
@@ -79,9 +80,60 @@ def test_a_wrong_password_is_refused(server, browser, agent_name):
     context = browser.new_context()
     console = context.new_page()
     console.goto(f"{server.url}/console")
-    console.get_by_label("Name").fill(agent_name)
-    console.get_by_label("Password").fill("wrong password")
+    console.locator("#login-form").get_by_label("Name").fill(agent_name)
+    console.locator("#login-form").get_by_label("Password").fill("wrong password")
     console.get_by_role("button", name="Log in").click()
     expect(console.locator("#status")).to_contain_text("Wrong name or password")
     expect(console.locator("#app")).to_be_hidden()
+    context.close()
+
+
+def test_an_admin_adds_an_agent_who_can_then_log_in(server, browser):
+    admin = f"Admin-{uuid.uuid4().hex[:6]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "agent", "add", admin, "--password-stdin", "--admin"],
+        input="admin password\n",
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    context = browser.new_context()
+    console = context.new_page()
+    console.goto(f"{server.url}/console")
+    console.locator("#login-form").get_by_label("Name").fill(admin)
+    console.locator("#login-form").get_by_label("Password").fill("admin password")
+    console.get_by_role("button", name="Log in").click()
+    form = console.locator("#add-agent")
+    expect(form).to_be_visible()
+    newcomer = f"Sam-{uuid.uuid4().hex[:6]}"
+    form.get_by_label("Name").fill(newcomer)
+    form.get_by_label("Password").fill("sam's password")
+    form.get_by_role("button", name="Add agent").click()
+    expect(console.locator("#status")).to_contain_text(f"Agent {newcomer} added")
+    context.close()
+    with httpx.Client() as http:
+        login = http.post(
+            f"{server.url}/api/agent/login", json={"name": newcomer, "password": "sam's password"}
+        )
+        assert login.status_code == 200
+        token = login.json()["token"]
+        refused = http.post(
+            f"{server.url}/api/agent/agents",
+            json={"name": "x", "password": "12345678"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert refused.status_code == 403  # an agent is not an admin
+
+
+def test_agents_do_not_see_the_add_agent_form(server, browser, agent_name):
+    context = browser.new_context()
+    console = context.new_page()
+    console.goto(f"{server.url}/console")
+    console.locator("#login-form").get_by_label("Name").fill(agent_name)
+    console.locator("#login-form").get_by_label("Password").fill("correct horse battery")
+    console.get_by_role("button", name="Log in").click()
+    expect(console.locator("#queue")).to_be_visible()
+    expect(console.locator("#add-agent")).to_be_hidden()
     context.close()

@@ -62,6 +62,7 @@ function receive(f) {
     case "welcome":
       me = f.agent.name;
       $("#me").textContent = me;
+      $("#add-agent").hidden = f.agent.role !== "admin";
       $("#login").hidden = true;
       $("#app").hidden = false;
       status("");
@@ -209,6 +210,21 @@ function composer(kind) {
 }
 
 $("#login-form").addEventListener("submit", login);
+$("#add-agent").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const r = await fetch("/api/agent/agents", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      name: $("#new-name").value,
+      password: $("#new-password").value,
+      role: $("#new-admin").checked ? "admin" : "agent",
+    }),
+  });
+  const body = await r.json().catch(() => ({}));
+  status(r.ok ? `Agent ${body.name} added.` : body.message || "Could not add the agent.");
+  if (r.ok) e.target.reset();
+});
 $("#send-reply").addEventListener("click", () => composer("reply"));
 $("#send-note").addEventListener("click", () => composer("note"));
 $("#reply").addEventListener("input", () => current && send({ type: "typing", conversation_id: current }));
