@@ -90,10 +90,13 @@ class AgentService:
 
     # -- ownership -----------------------------------------------------------------------
 
-    async def take(self, conversation_id: str, agent: Agent) -> Event:
+    async def take(self, conversation_id: str, agent: Agent) -> Event | None:
+        """Become the owner; None when this agent owns it already (a console reload)."""
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             raise AgentActionRefused("not_found", "There is no such conversation.")
+        if conversation.state is State.AGENT and conversation.agent == agent.name:
+            return None
         try:
             event = await self.store.set_state(
                 conversation_id,

@@ -145,6 +145,10 @@ async def agent_socket(websocket: WebSocket) -> None:
         queue = await services.bus.subscribe(QUEUE_TOPIC)
         await session.send({"type": "welcome", "agent": {"name": agent.name, "role": agent.role}})
         await session.queue_snapshot()
+        # What this agent owns already (after a reload, on another replica): to reopen.
+        await session.send(
+            {"type": "assigned", "conversations": await services.store.owned_by(agent.name)}
+        )
         session.spawn(session.follow_queue(queue))
         try:
             while True:

@@ -134,6 +134,17 @@ class AgentRows:
                 for r in rows
             ]
 
+    async def owned_by(self, agent: str) -> list[str]:
+        """The conversations this agent owns now, longest-owned first."""
+        c = t.conversations.c
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(c.id)
+                .where(c.state == str(State.AGENT), c.agent == agent)
+                .order_by(c.state_since, c.id)
+            )
+            return [str(r[0]) for r in rows]
+
     async def add_note(
         self, conversation_id: str, agent: str, text: str, client_id: str | None
     ) -> tuple[Note, bool]:

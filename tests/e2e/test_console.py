@@ -66,6 +66,11 @@ def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
     chat.locator("textarea").fill("thanks, it was 10 days ago")
     chat.locator("textarea").press("Enter")
     expect(transcript.locator(".msg.customer").last).to_contain_text("10 days ago")
+    # After a reload the agent finds the conversation under "Yours" and reopens it.
+    console.reload()
+    console.locator("#assigned button").first.click()
+    expect(transcript.locator(".msg.customer").last).to_contain_text("10 days ago")
+    expect(transcript.locator(".note")).to_contain_text("INTERNAL")
     # Hand back to the bot.
     console.get_by_label("Reason for handing back").fill("resolved")
     console.get_by_role("button", name="Hand back to the bot").click()

@@ -70,6 +70,9 @@ function receive(f) {
     case "queue":
       renderQueue(f.conversations);
       break;
+    case "assigned":
+      for (const id of f.conversations) addAssigned(id);
+      break;
     case "message":
       addMessage(c, f.message);
       break;
@@ -132,7 +135,15 @@ function conversation(id) {
 
 function take(id) {
   send({ type: "take", conversation_id: id });
+  addAssigned(id);
   open(id);
+}
+
+function addAssigned(id) {
+  if (document.querySelector(`#assigned [data-id="${id}"]`)) return;
+  $("#assigned").append(
+    el("li", { "data-id": id }, el("button", { type: "button", class: "secondary", text: `Open ${id.slice(0, 8)}`, onclick: () => take(id) })),
+  );
 }
 
 async function open(id) {
