@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
+from bot.chat.uploads import Limits
 from bot.core.turn import Listener, TurnOutcome, answer_question
 from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
@@ -84,6 +85,17 @@ class Runtime:
     def accepts_images(self) -> bool:
         """Whether any answering tier looks at screenshots themselves."""
         return any(model.accepts_images for _, model in self.ladder)
+
+    @cached_property
+    def upload_limits(self) -> Limits:
+        s = self.settings
+        mib = 1024 * 1024
+        return Limits(
+            image_bytes=int(s.max_image_mb * mib),
+            image_pixels=int(s.max_image_megapixels * 1_000_000),
+            audio_bytes=int(s.max_audio_mb * mib),
+            audio_seconds=s.max_audio_seconds,
+        )
 
     @cached_property
     def transcriber(self) -> Transcriber:

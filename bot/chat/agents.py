@@ -11,7 +11,6 @@ Internal notes are stored in their own table and published on an agents-only top
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.chat.service import QUEUE_TOPIC, ChatService
+from bot.chat.service import QUEUE_TOPIC, ChatService, hash_token
 from bot.core.conversation import Event, OwnershipConflict, Role, State
 from bot.core.protocols import conversation_topic
 from bot.errors import InvalidInput, SupportBotError
@@ -60,10 +59,6 @@ async def create_agent(store: SqlStore, name: str, password: str, role: str = "a
     return await store.add_agent(name.strip(), hash_password(password), role)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class AgentService:
     def __init__(self, store: SqlStore, chat: ChatService) -> None:
         self.store = store
@@ -82,11 +77,11 @@ class AgentService:
         if agent is None:
             return None
         token = secrets.token_urlsafe(32)
-        await self.store.add_session(agent.id, _token_hash(token), SESSION_LIFETIME)
+        await self.store.add_session(agent.id, hash_token(token), SESSION_LIFETIME)
         return token
 
     async def authenticate(self, token: str) -> Agent | None:
-        return await self.store.agent_for_session(_token_hash(token))
+        return await self.store.agent_for_session(hash_token(token))
 
     # -- ownership -----------------------------------------------------------------------
 

@@ -89,17 +89,11 @@ def _read(runtime: Runtime, path: Path) -> dict[str, Any]:
     """Check, clean and read one file as an upload is; exit 2 with the reason if refused."""
     import tempfile
 
-    from bot.chat.uploads import Limits, clean, perceive
+    from bot.chat.uploads import clean, perceive
     from bot.errors import UploadRefused
     from bot.media.sniff import ACCEPTED, SNIFF_BYTES, sniff
 
-    s = runtime.settings
-    limits = Limits(
-        image_bytes=int(s.max_image_mb * 1024 * 1024),
-        image_pixels=int(s.max_image_megapixels * 1_000_000),
-        audio_bytes=int(s.max_audio_mb * 1024 * 1024),
-        audio_seconds=s.max_audio_seconds,
-    )
+    limits = runtime.upload_limits
     try:
         with path.open("rb") as f:
             sniffed = sniff(f.read(SNIFF_BYTES))

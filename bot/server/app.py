@@ -25,7 +25,7 @@ from bot.bus.memory import MemoryBus
 from bot.bus.redis import RedisBus
 from bot.chat.agents import AgentService
 from bot.chat.service import ChatService
-from bot.chat.uploads import Limits, UploadService
+from bot.chat.uploads import UploadService
 from bot.chat.webhooks import Webhook
 from bot.errors import ConfigurationError
 from bot.runtime import Runtime
@@ -41,7 +41,6 @@ from bot.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
 WORKER_THREADS = 64
-MIB = 1024 * 1024
 
 
 def get_services(request: Request) -> Services:
@@ -84,12 +83,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             settings.uploads_path,
             transcriber=lambda: rt.transcriber,
             reader=lambda: rt.image_reader,
-            limits=Limits(
-                image_bytes=int(settings.max_image_mb * MIB),
-                image_pixels=int(settings.max_image_megapixels * 1_000_000),
-                audio_bytes=int(settings.max_audio_mb * MIB),
-                audio_seconds=settings.max_audio_seconds,
-            ),
+            limits=rt.upload_limits,
             timeout=settings.perception_timeout,
             on_perceived=metrics.observe_perception,
         )

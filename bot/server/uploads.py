@@ -40,12 +40,16 @@ def error(code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=STATUS[code])
 
 
+def bearer(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 async def _conversation(request: Request, services: Services) -> str | JSONResponse:
     """The conversation whose token is the bearer token, or the 401 to answer."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    found = None
-    if scheme.lower() == "bearer" and token.strip():
-        found = await services.store.conversation_by_token(hash_token(token.strip()))
+    token = bearer(request)
+    found = await services.store.conversation_by_token(hash_token(token)) if token else None
     if found is None:
         return error(
             "unauthorized", "Send the conversation's token as 'Authorization: Bearer TOKEN'."
@@ -54,10 +58,8 @@ async def _conversation(request: Request, services: Services) -> str | JSONRespo
 
 
 async def agent_from_bearer(request: Request, services: Services) -> Agent | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return await services.agents.authenticate(token.strip())
+    token = bearer(request)
+    return await services.agents.authenticate(token) if token else None
 
 
 def describe(upload: Upload) -> dict[str, Any]:

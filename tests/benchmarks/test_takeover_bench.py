@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
-import sys
 import time
 import uuid
 
@@ -107,14 +105,7 @@ def test_customer_on_a_to_agent_on_b(tmp_path_factory):
             for i in range(2)
         )
         for i in range(AGENTS):
-            subprocess.run(
-                [sys.executable, "-m", "bot", "agent", "add", f"agent{i}", "--password-stdin"],
-                input="bench password\n",
-                env=a.env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
+            a.add_agent(f"agent{i}", "bench password")
         figures: dict[str, float | int | str] = {"samples": SAMPLES, "rate_per_s": RATE}
         payload = json.dumps({"type": "message", "seq": 9, "message": {"text": "x" * 120}})
         for n in (50, 500):

@@ -59,6 +59,19 @@ class ServerProcess:
             time.sleep(0.2)
         raise RuntimeError(f"the server did not become ready:\n{self.log.read_text()[-3000:]}")
 
+    def add_agent(self, name: str, password: str, *, admin: bool = False) -> None:
+        """``supportbot agent add`` against this server's database, as an operator runs it."""
+        args = [sys.executable, "-m", "bot", "agent", "add", name, "--password-stdin"]
+        result = subprocess.run(
+            [*args, "--admin"] if admin else args,
+            input=password + "\n",
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
     def __exit__(self, *exc: object) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 
 import httpx
@@ -16,15 +14,7 @@ REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
 @pytest.fixture(scope="module")
 def agent_name(server):
     name = f"Dana-{uuid.uuid4().hex[:6]}"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "agent", "add", name, "--password-stdin"],
-        input="correct horse battery\n",
-        env=server.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    server.add_agent(name, "correct horse battery")
     return name
 
 
@@ -95,15 +85,7 @@ def test_a_wrong_password_is_refused(server, browser, agent_name):
 
 def test_an_admin_adds_an_agent_who_can_then_log_in(server, browser):
     admin = f"Admin-{uuid.uuid4().hex[:6]}"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "agent", "add", admin, "--password-stdin", "--admin"],
-        input="admin password\n",
-        env=server.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    server.add_agent(admin, "admin password", admin=True)
     context = browser.new_context()
     console = context.new_page()
     console.goto(f"{server.url}/console")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -75,18 +73,6 @@ async def test_a_conversation_resumes_on_any_replica(replicas):
     await customer.close()
 
 
-def add_agent(server: ServerProcess, name: str, password: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "agent", "add", name, "--password-stdin"],
-        input=password + "\n",
-        env=server.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-
-
 def in_queue(conversation_id):
     return lambda f: (
         f["type"] == "queue"
@@ -98,7 +84,7 @@ def in_queue(conversation_id):
 @pytest.mark.redis
 async def test_an_agent_on_one_replica_takes_over_a_customer_on_the_other(replicas, stub):
     a, b = replicas
-    add_agent(a, "Dana", "correct horse battery")
+    a.add_agent("Dana", "correct horse battery")
     customer = Customer(a.ws_url)
     await customer.connect()
     await customer.say(REFUND_Q)
@@ -168,8 +154,8 @@ async def test_an_agent_on_one_replica_takes_over_a_customer_on_the_other(replic
 @pytest.mark.redis
 async def test_two_agents_on_two_replicas_racing_for_a_conversation_one_wins(replicas):
     a, b = replicas
-    add_agent(a, "Ana", "password one")
-    add_agent(a, "Ben", "password two")
+    a.add_agent("Ana", "password one")
+    a.add_agent("Ben", "password two")
     ana, ben = AgentClient(a.url), AgentClient(b.url)
     await ana.login("Ana", "password one")
     await ben.login("Ben", "password two")
