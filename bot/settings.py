@@ -11,8 +11,11 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.hours import BusinessHours
+from bot.errors import ConfigurationError
 
 ENV_PREFIX = "SUPPORTBOT_"
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
@@ -134,6 +137,16 @@ class Settings(BaseSettings):
         "(X-Supportbot-Signature).",
     )
 
+    business_hours: str = Field(
+        default="",
+        description="When agents answer, e.g. 'mon-fri 09:00-17:00, sat 10:00-14:00' in "
+        "TIMEZONE; outside them an escalated customer is told when the team is back and "
+        "may leave an email. Unset: whenever an agent is online.",
+    )
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of BUSINESS_HOURS (e.g. Europe/Berlin)."
+    )
+
     # -- the model ladder ----------------------------------------------------------------
     mini: str | None = Field(
         default=None,
@@ -222,6 +235,18 @@ class Settings(BaseSettings):
         ):
             raise ValueError("use 'extractive', 'none', 'openai:MODEL' or 'gguf:PATH'")
         return value
+
+    @model_validator(mode="after")
+    def _hours(self) -> Settings:
+        try:  # a malformed schedule or zone fails at start, not at the first escalation
+            _ = self.hours
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def hours(self) -> BusinessHours | None:
+        return BusinessHours.parse(self.business_hours, self.timezone)
 
     @property
     def uploads_path(self) -> Path:

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.chat.service import QUEUE_TOPIC, ChatService, hash_token
 from bot.core.conversation import Event, OwnershipConflict, Role, State
-from bot.core.protocols import conversation_topic
+from bot.core.protocols import agent_topic, conversation_topic
 from bot.errors import InvalidInput, SupportBotError
 from bot.store.agent_rows import Agent, Note
 from bot.store.sql import SqlStore
@@ -38,10 +38,6 @@ class AgentActionRefused(SupportBotError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def agent_topic(conversation_id: str) -> str:
-    return f"agents:{conversation_id}"
 
 
 def hash_password(password: str) -> str:
@@ -104,6 +100,7 @@ class AgentService:
                 "already_taken", f"Someone else has this conversation ({exc})."
             ) from exc
         await self._announce(event, "taken", agent.name)
+        await self.chat.publish_positions()
         self.chat.notify(
             "conversation.taken", {"conversation_id": conversation_id, "agent": agent.name}
         )
@@ -120,7 +117,11 @@ class AgentService:
         return event
 
     async def close(self, conversation_id: str, agent: Agent) -> Event:
-        event = await self._owned_change(conversation_id, agent, State.CLOSED, None)
+        """Close, and ask the customer to rate the conversation (``rate: true``); the
+        closing agent's name stays with it for the rating."""
+        event = await self._owned_change(
+            conversation_id, agent, State.CLOSED, None, keep_agent=True, extra={"rate": True}
+        )
         await self._announce(event, "closed", agent.name)
         self.chat.notify(
             "conversation.closed", {"conversation_id": conversation_id, "agent": agent.name}
@@ -128,15 +129,24 @@ class AgentService:
         return event
 
     async def _owned_change(
-        self, conversation_id: str, agent: Agent, state: State, reason: str | None
+        self,
+        conversation_id: str,
+        agent: Agent,
+        state: State,
+        reason: str | None,
+        *,
+        keep_agent: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> Event:
         try:
             return await self.store.set_state(
                 conversation_id,
                 state,
                 reason=reason,
+                agent=agent.name if keep_agent else None,
                 expect=frozenset({State.AGENT}),
                 expect_agent=agent.name,
+                extra=extra,
             )
         except OwnershipConflict as exc:
             raise AgentActionRefused(

@@ -22,12 +22,13 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from bot.chat.staffing import Staffing, check_email
 from bot.chat.uploads import UploadService
 from bot.core import escalation
 from bot.core.attachments import build_query, nothing_to_go_on_reply, unreadable
 from bot.core.conversation import Conversation, Event, Message, Role, State, new_id
 from bot.core.escalation import Exchange
-from bot.core.protocols import Bus, Store, TurnRecord, conversation_topic
+from bot.core.protocols import Bus, TurnRecord, agent_topic, conversation_topic
 from bot.core.turn import (
     ASKED_FOR_HUMAN,
     HUMAN_TIER,
@@ -43,11 +44,13 @@ from bot.core.turn import (
 )
 from bot.errors import InvalidInput, SupportBotError
 from bot.models.base import Style
+from bot.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
 HISTORY_TURNS = 20
 DELTA_INTERVAL = 0.05  # seconds between two delta frames of one answer
+MAX_COMMENT = 1000
 
 
 class Answerer(Protocol):
@@ -75,7 +78,7 @@ def hash_token(token: str) -> str:
 class ChatService:
     def __init__(
         self,
-        store: Store,
+        store: SqlStore,
         bus: Bus,
         answer: Answerer,
         *,
@@ -83,11 +86,14 @@ class ChatService:
         on_turn: Callable[[TurnOutcome, float], None] | None = None,
         uploads: UploadService | None = None,
         notify: Callable[[str, dict[str, Any]], None] | None = None,
+        staffing: Staffing | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.answer = answer
         self.uploads = uploads
+        # Presence and business hours; without it every hand-over says "someone will reply".
+        self.staffing = staffing
         # Outgoing events for other systems (the webhook): kind, data.
         self.notify = notify or (lambda kind, data: None)
         self.max_chars = max_chars
@@ -181,6 +187,50 @@ class ChatService:
         if message.role is not Role.BOT:
             raise InvalidInput("Only the bot's answers can be rated.")
         await self.store.record_feedback(conversation_id, message_id, rating)
+
+    async def leave_contact(self, conversation_id: str, client_id: str, email: str) -> Message:
+        """The customer's email for a follow-up (offered when nobody can answer now)."""
+        address = check_email(email)
+        await self.store.set_contact_email(conversation_id, address)
+        message, event, created = await self.store.add_message(
+            conversation_id,
+            Role.SYSTEM,
+            f"Thanks. We'll write to you at {address} and reply here too.",
+            client_id=f"contact:{client_id}",
+        )
+        if created:
+            await self._publish(event)
+            await self.bus.publish(
+                QUEUE_TOPIC, {"type": "contact", "conversation_id": conversation_id}
+            )
+        return message
+
+    async def rate(self, conversation_id: str, score: int, comment: str = "") -> dict[str, Any]:
+        """The customer's rating (CSAT 1-5) of a conversation an agent closed."""
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None or conversation.state is not State.CLOSED:
+            raise InvalidInput("A conversation can be rated once an agent has closed it.")
+        if not 1 <= score <= 5:
+            raise InvalidInput("A rating is a whole number from 1 to 5.")
+        if len(comment) > MAX_COMMENT:
+            raise InvalidInput(f"A comment has at most {MAX_COMMENT} characters.")
+        rating = await self.store.rate(conversation_id, score, comment.strip(), conversation.agent)
+        await self.bus.publish(
+            agent_topic(conversation_id),
+            {"type": "rating", "conversation_id": conversation_id, "rating": rating.to_wire()},
+        )
+        return rating.to_wire()
+
+    async def publish_positions(self, only: str | None = None) -> None:
+        """Tell waiting customers their place in the queue: everyone after someone left
+        it, ``only`` the newcomer when one joined at the end."""
+        for place, entry in enumerate(await self.store.queue(), start=1):
+            if only is not None and entry["conversation_id"] != only:
+                continue
+            await self.bus.publish(
+                conversation_topic(entry["conversation_id"]),
+                {"type": "position", "position": place},
+            )
 
     async def typing(self, conversation_id: str, role: str = "customer") -> None:
         await self.bus.publish(
@@ -343,6 +393,7 @@ class ChatService:
         outcome: TurnOutcome | None = None,
     ) -> str:
         """Tell the customer, hand the conversation to the queue, notify agents."""
+        available = await self.staffing.availability() if self.staffing else None
         reply = await self._bot_says(conversation_id, MESSAGES[reason], tier=HUMAN_TIER)
         summary = escalation.summarize(
             history,
@@ -352,9 +403,16 @@ class ChatService:
             outcome.confidence if outcome else None,
         )
         event = await self.store.set_state(
-            conversation_id, State.QUEUED, reason=reason, summary=summary
+            conversation_id,
+            State.QUEUED,
+            reason=reason,
+            summary=summary,
+            extra={"availability": available.to_wire()} if available else None,
         )
         await self._publish(event)
+        if available is not None and not available.open:
+            # Said honestly, with a way to be reached; the widget offers the email form.
+            await self._bot_says(conversation_id, available.message(), tier=HUMAN_TIER)
         await self.bus.publish(
             QUEUE_TOPIC,
             {
@@ -364,6 +422,7 @@ class ChatService:
                 "summary": summary,
             },
         )
+        await self.publish_positions(only=conversation_id)
         self.notify(
             "conversation.escalated",
             {"conversation_id": conversation_id, "reason": reason, "summary": summary},

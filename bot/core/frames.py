@@ -72,14 +72,30 @@ class Feedback(_Frame):
     rating: Literal["up", "down"]
 
 
-ClientFrame = Annotated[
-    Hello | CustomerMessage | Human | Typing | Feedback, Field(discriminator="type")
-]
+class Contact(_Frame):
+    """An email for a follow-up (offered when nobody can answer now)."""
+
+    type: Literal["contact"]
+    client_id: str = Field(min_length=1, max_length=64)
+    email: str = Field(max_length=320)
+
+
+class Rating(_Frame):
+    """The customer's rating of a conversation an agent closed (CSAT)."""
+
+    type: Literal["rating"]
+    client_id: str = Field(min_length=1, max_length=64)
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=1000)
+
+
+AnyFrame = Hello | CustomerMessage | Human | Typing | Feedback | Contact | Rating
+ClientFrame = Annotated[AnyFrame, Field(discriminator="type")]
 _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = ("hello", "message", "human", "typing", "feedback")
+KNOWN_TYPES = ("hello", "message", "human", "typing", "feedback", "contact", "rating")
 
 
-def parse(raw: str | bytes) -> Hello | CustomerMessage | Human | Typing | Feedback:
+def parse(raw: str | bytes) -> AnyFrame:
     """Decode one text frame."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_FRAME_BYTES:

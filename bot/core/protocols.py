@@ -74,8 +74,10 @@ class Store(Protocol):
         reason: str | None = None,
         summary: str | None = None,
         agent: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Event:
-        """Change ownership (raises ``TransitionError`` when not allowed)."""
+        """Change ownership (raises ``TransitionError`` when not allowed); ``extra`` fields
+        go into the state event."""
         ...
 
     async def events_after(self, conversation_id: str, seq: int) -> list[Event]: ...
@@ -133,3 +135,9 @@ class Bus(Protocol):
 
 def conversation_topic(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
+
+
+def agent_topic(conversation_id: str) -> str:
+    """Agents-only frames of a conversation (notes, ratings); no customer socket
+    subscribes to it."""
+    return f"agents:{conversation_id}"

@@ -19,9 +19,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.chat.agents import AgentActionRefused, AgentService, agent_topic
+from bot.chat.agents import AgentActionRefused, AgentService
 from bot.chat.service import QUEUE_TOPIC
-from bot.core.protocols import Subscription, conversation_topic
+from bot.chat.staffing import HEARTBEAT_SECONDS, STATUSES
+from bot.core.conversation import new_id
+from bot.core.protocols import Subscription, agent_topic, conversation_topic
 from bot.errors import InvalidInput
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
@@ -41,6 +43,9 @@ class _AgentSession:
         self.send_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent_seq: dict[str, int] = {}  # conversation -> highest seq sent
+        self.staffing = services.chat.staffing
+        self.connection_id = new_id()
+        self.status = "online"
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -49,9 +54,35 @@ class _AgentSession:
     async def queue_snapshot(self) -> None:
         await self.send({"type": "queue", "conversations": await self.services.store.queue()})
 
+    async def team_snapshot(self) -> None:
+        if self.staffing is not None:
+            await self.send({"type": "team", "agents": await self.staffing.team()})
+
     async def follow_queue(self, subscription: Subscription) -> None:
-        async for _ in subscription:
-            await self.queue_snapshot()
+        async for frame in subscription:
+            if frame.get("type") == "team":
+                await self.team_snapshot()
+            else:
+                await self.queue_snapshot()
+
+    async def present(self, status: str, announce: bool = True) -> None:
+        """Refresh this socket's presence row; tell every console when it changed."""
+        if self.staffing is None:
+            return
+        await self.staffing.seen(self.connection_id, self.agent.id, status)
+        self.status = status
+        if announce:
+            await self.services.bus.publish(QUEUE_TOPIC, {"type": "team"})
+
+    async def heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self.present(self.status, announce=False)
+
+    async def leave(self) -> None:
+        if self.staffing is not None:
+            await self.staffing.left(self.connection_id)
+            await self.services.bus.publish(QUEUE_TOPIC, {"type": "team"})
 
     async def follow(self, conversation_id: str) -> None:
         """History, then live frames of a conversation this agent took."""
@@ -119,6 +150,11 @@ class _AgentSession:
             await self.send({"type": "ack", "conversation_id": cid, "client_id": client_id})
         elif kind == "typing":
             await self.agents.typing(cid, self.agent)
+        elif kind == "presence":
+            status = frame.get("status")
+            if status not in STATUSES:
+                raise InvalidInput("A status is online or away.")
+            await self.present(str(status))
         else:
             raise InvalidInput(f"Unknown frame type {str(kind)[:40]!r}.")
 
@@ -143,13 +179,25 @@ async def agent_socket(websocket: WebSocket) -> None:
             return
         session = _AgentSession(websocket, services, agent)
         queue = await services.bus.subscribe(QUEUE_TOPIC)
-        await session.send({"type": "welcome", "agent": {"name": agent.name, "role": agent.role}})
+        status = hello.get("status")
+        await session.present(str(status) if status in STATUSES else "online")
+        hours = session.staffing.hours_wire() if session.staffing else None
+        await session.send(
+            {
+                "type": "welcome",
+                "agent": {"name": agent.name, "role": agent.role},
+                "status": session.status,
+                "hours": hours,
+            }
+        )
         await session.queue_snapshot()
+        await session.team_snapshot()
         # What this agent owns already (after a reload, on another replica): to reopen.
         await session.send(
             {"type": "assigned", "conversations": await services.store.owned_by(agent.name)}
         )
         session.spawn(session.follow_queue(queue))
+        session.spawn(session.heartbeat())
         try:
             while True:
                 raw = await websocket.receive_text()
@@ -166,6 +214,7 @@ async def agent_socket(websocket: WebSocket) -> None:
             for task in list(session.tasks):
                 task.cancel()
             await queue.close()
+            await session.leave()
     except (WebSocketDisconnect, TimeoutError, ValueError):
         with contextlib.suppress(Exception):
             await websocket.close()

@@ -25,6 +25,7 @@ from bot.bus.memory import MemoryBus
 from bot.bus.redis import RedisBus
 from bot.chat.agents import AgentService
 from bot.chat.service import ChatService
+from bot.chat.staffing import Staffing
 from bot.chat.uploads import UploadService
 from bot.chat.webhooks import Webhook
 from bot.errors import ConfigurationError
@@ -104,6 +105,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             on_turn=metrics.observe_turn,
             uploads=uploads,
             notify=webhook.emit if webhook else None,
+            staffing=Staffing(store, settings.hours),
         )
         agents = AgentService(store, chat)
         services = Services(settings, rt, store, bus, chat, uploads, agents, metrics)
@@ -128,6 +130,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_api_route("/console", console.console_page, methods=["GET"])
     app.add_api_route("/console/{name}", console.console_assets, methods=["GET"])
     app.add_api_route("/api/agent/agents", console.create_agent_account, methods=["POST"])
+    app.add_api_route("/api/agent/report", console.report, methods=["GET"])
     app.add_api_route(
         "/api/agent/conversations/{conversation_id}/turns",
         console.conversation_turns,

@@ -242,5 +242,11 @@ async def _handle(frame: Any, service: ChatService, conversation_id: str, outbox
         await service.typing(conversation_id)
     elif isinstance(frame, frames.Feedback):
         await service.feedback(conversation_id, frame.message_id, frame.rating)
+    elif isinstance(frame, frames.Contact):
+        await service.leave_contact(conversation_id, frame.client_id, frame.email)
+        await outbox.put({"type": "ack", "client_id": frame.client_id})
+    elif isinstance(frame, frames.Rating):
+        await service.rate(conversation_id, frame.score, frame.comment)
+        await outbox.put({"type": "ack", "client_id": frame.client_id})
     elif isinstance(frame, frames.Hello):
         raise frames.FrameError("already_started", "This connection already said hello.")

@@ -8,12 +8,15 @@ latency, tokens, cost) to a logged-in agent.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.chat.agents import create_agent
+from bot.core.conversation import utcnow
+from bot.core.report import summarize
 from bot.errors import InvalidInput
 from bot.server.assets import read_static
 from bot.server.state import Services
@@ -62,6 +65,30 @@ async def create_agent_account(request: Request) -> Any:
         message = str(exc) if isinstance(exc, (ValueError, InvalidInput)) else "Send JSON."
         return JSONResponse({"code": "invalid_input", "message": message}, status_code=422)
     return JSONResponse({"name": agent.name, "role": agent.role}, status_code=201)
+
+
+async def report(request: Request) -> Any:
+    """``GET /api/agent/report?days=30``: the support report of the last ``days`` days
+    (1-365): resolution, escalations by reason, first agent reply, cost, ratings."""
+    services: Services = request.app.state.services
+    if await agent_from_bearer(request, services) is None:
+        return error("unauthorized", "Log in to the console first.")
+    try:
+        days = int(request.query_params.get("days", "30"))
+        if not 1 <= days <= 365:
+            raise ValueError
+    except ValueError:
+        return JSONResponse(
+            {"code": "invalid_input", "message": "days is a whole number from 1 to 365."},
+            status_code=422,
+        )
+    until = utcnow()
+    since = until - timedelta(days=days)
+    facts = await services.store.report_facts(since, until)
+    ratings = await services.store.ratings_since(since)
+    out = summarize(facts, [r.score for r in ratings], since, until)
+    out["recent_comments"] = [r.to_wire() for r in ratings if r.comment][:20]
+    return JSONResponse(out)
 
 
 async def conversation_turns(request: Request) -> Any:

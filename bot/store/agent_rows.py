@@ -118,7 +118,15 @@ class AgentRows:
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(c.id, c.reason, c.summary, c.channel, c.state_since, c.updated_at)
+                    select(
+                        c.id,
+                        c.reason,
+                        c.summary,
+                        c.channel,
+                        c.state_since,
+                        c.updated_at,
+                        c.contact_email,
+                    )
                     .where(c.state == str(State.QUEUED))
                     .order_by(c.state_since, c.id)
                 )
@@ -130,9 +138,57 @@ class AgentRows:
                     "summary": r["summary"],
                     "channel": r["channel"],
                     "waiting_since": as_utc(r["state_since"] or r["updated_at"]).isoformat(),
+                    "email": r["contact_email"],
                 }
                 for r in rows
             ]
+
+    async def set_presence(
+        self,
+        connection_id: str,
+        agent_id: str,
+        status: str,
+        stale_before: datetime,
+        now: datetime | None = None,
+    ) -> None:
+        """Say (again) that this agent socket is open with ``status``; rows not refreshed
+        since ``stale_before`` (a replica that died) are removed on the way."""
+        p = t.agent_presence.c
+        async with self._write() as conn:
+            await conn.execute(
+                delete(t.agent_presence).where(
+                    (p.connection_id == connection_id) | (p.seen_at < stale_before)
+                )
+            )
+            await conn.execute(
+                insert(t.agent_presence).values(
+                    connection_id=connection_id,
+                    agent_id=agent_id,
+                    status=status,
+                    seen_at=now or utcnow(),
+                )
+            )
+
+    async def drop_presence(self, connection_id: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                delete(t.agent_presence).where(t.agent_presence.c.connection_id == connection_id)
+            )
+
+    async def team(self, fresh_after: datetime) -> list[dict[str, str]]:
+        """Agents with an open socket, by name: ``online`` if any of their sockets is."""
+        p = t.agent_presence.c
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.agents.c.name, p.status)
+                .join(t.agent_presence, p.agent_id == t.agents.c.id)
+                .where(p.seen_at >= fresh_after)
+            )
+            status: dict[str, str] = {}
+            for name, state in rows:
+                if status.get(name) != "online":
+                    status[name] = state
+        return [{"name": n, "status": status[n]} for n in sorted(status)]
 
     async def owned_by(self, agent: str) -> list[str]:
         """The conversations this agent owns now, longest-owned first."""

@@ -39,7 +39,9 @@ from bot.core.protocols import TurnRecord
 from bot.errors import StoreUnavailable
 from bot.store import tables as t
 from bot.store.agent_rows import AgentRows
+from bot.store.followup_rows import FollowupRows
 from bot.store.migrate import upgrade
+from bot.store.report_rows import ReportRows
 from bot.store.upload_rows import UploadRows
 
 
@@ -90,7 +92,7 @@ def _event(row: Any) -> Event:
     return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
 
 
-class SqlStore(UploadRows, AgentRows):
+class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows):
     """Conversations, messages, events and uploads in a SQL database."""
 
     def __init__(self, url: str) -> None:
@@ -319,11 +321,13 @@ class SqlStore(UploadRows, AgentRows):
         agent: str | None = None,
         expect: frozenset[State] | None = None,
         expect_agent: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Event:
         """Change ownership. ``expect``/``expect_agent``: the state (and owner) the caller
         saw; if another transaction changed them first, :class:`OwnershipConflict` is
         raised. The check runs under the row lock taken by the seq update, so of two
-        agents taking one conversation on two replicas exactly one succeeds."""
+        agents taking one conversation on two replicas exactly one succeeds. ``extra``
+        goes into the state event as it is (availability, a rating request)."""
         async with self._write() as conn:
             seq, current, owner = await self._next_seq(conn, conversation_id)
             if (expect is not None and current not in expect) or (
@@ -342,7 +346,11 @@ class SqlStore(UploadRows, AgentRows):
                 .values(values)
             )
             return await self._add_event(
-                conn, conversation_id, seq, "state", state_payload(state, reason, agent)
+                conn,
+                conversation_id,
+                seq,
+                "state",
+                state_payload(state, reason, agent) | (extra or {}),
             )
 
     async def events_after(self, conversation_id: str, seq: int) -> list[Event]:

@@ -36,6 +36,7 @@ conversations = Table(
     # The seq of the latest event; incremented in the transaction that adds an event.
     Column("last_seq", Integer, nullable=False, default=0),
     Column("state_since", DateTime(timezone=True)),  # when it entered its state (queue wait)
+    Column("contact_email", String(254)),  # left by the customer for a follow-up
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -175,4 +176,31 @@ notes = Table(
     Column("client_id", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("conversation_id", "client_id", name="uq_notes_client_id"),
+)
+
+# One row per open agent socket, refreshed by a heartbeat: an agent is online while a
+# fresh row says so. A replica that dies leaves rows that go stale on their own.
+agent_presence = Table(
+    "agent_presence",
+    metadata,
+    Column("connection_id", String(36), primary_key=True),
+    Column("agent_id", String(36), ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(8), nullable=False),  # online | away
+    Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# The customer's rating of a conversation an agent closed (the latest one counts).
+csat = Table(
+    "csat",
+    metadata,
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("score", Integer, nullable=False),  # 1..5
+    Column("comment", Text, nullable=False),
+    Column("agent", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )

@@ -229,3 +229,85 @@ async def test_agents_sessions_notes_and_the_queue(store):
     again, created_again = await store.add_note(first.id, "dana", "VIP customer", "n1")
     assert created and not created_again and again.id == note.id
     assert [n.text for n in await store.notes(first.id)] == ["VIP customer"]
+
+
+async def test_presence_rows_say_who_is_online_and_go_stale(store):
+    from datetime import timedelta
+
+    from bot.core.conversation import new_id
+
+    dana = await store.add_agent(f"dana-{new_id()[:8]}", "hash")
+    lee = await store.add_agent(f"lee-{new_id()[:8]}", "hash")
+    ours = {dana.name, lee.name}
+    past = utcnow() - timedelta(minutes=5)
+
+    async def team():
+        return {a["name"]: a["status"] for a in await store.team(utcnow() - timedelta(seconds=90))}
+
+    await store.set_presence("d1", dana.id, "away", stale_before=past)
+    await store.set_presence("d2", dana.id, "online", stale_before=past)  # a second tab
+    await store.set_presence("l1", lee.id, "away", stale_before=past)
+    assert {k: v for k, v in (await team()).items() if k in ours} == {
+        dana.name: "online",  # one of her sockets says online
+        lee.name: "away",
+    }
+    await store.set_presence("d2", dana.id, "away", stale_before=past)  # a refresh replaces
+    await store.drop_presence("l1")
+    assert {k: v for k, v in (await team()).items() if k in ours} == {dana.name: "away"}
+    # Seen too long ago (a replica that died): not in the team, and swept by the next write.
+    assert dana.name not in {a["name"] for a in await store.team(utcnow() + timedelta(seconds=1))}
+
+
+async def test_contact_email_rides_with_the_queue_entry_and_ratings_replace(store):
+    conv = await new_conversation(store)
+    await store.set_state(conv.id, State.QUEUED, reason="asked_for_human", summary="s")
+    await store.set_contact_email(conv.id, "ana@example.com")
+    assert await store.contact_email(conv.id) == "ana@example.com"
+    (entry,) = [q for q in await store.queue() if q["conversation_id"] == conv.id]
+    assert entry["email"] == "ana@example.com"
+    await store.rate(conv.id, 2, "slow", "dana")
+    await store.rate(conv.id, 5, "sorted in the end", "dana")
+    rating = await store.rating(conv.id)
+    assert (rating.score, rating.comment, rating.agent) == (5, "sorted in the end", "dana")
+    recent = [r for r in await store.ratings_since(utcnow() - timedelta_minutes(1))]
+    assert [r.score for r in recent if r.conversation_id == conv.id] == [5]
+
+
+def timedelta_minutes(n):
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+async def test_report_facts_follow_each_conversation(store):
+    since = utcnow() - timedelta_minutes(1)
+    answered, handed = await new_conversation(store), await new_conversation(store)
+    await store.add_message(answered.id, Role.CUSTOMER, "q", client_id="a1")
+    await store.add_message(answered.id, Role.BOT, "answer", tier="mini")
+    for tier, cost in (("mini", 0.001), ("large", 0.004)):
+        await store.record_turn(
+            TurnRecord(answered.id, None, None, tier, False, None, 0.7, [], 10, 5, cost, 12.5)
+        )
+    await store.add_message(handed.id, Role.CUSTOMER, "a person please", client_id="h1")
+    await store.add_message(handed.id, Role.BOT, "handing over", tier="human")
+    await store.set_state(handed.id, State.QUEUED, reason="asked_for_human")
+    await store.set_state(handed.id, State.AGENT, agent="dana")
+    await store.add_message(handed.id, Role.AGENT, "hi, Dana here", client_id="agent:1")
+    await store.set_state(handed.id, State.CLOSED, agent="dana", extra={"rate": True})
+    facts = {f.conversation_id: f for f in await store.report_facts(since, utcnow())}
+    a, h = facts[answered.id], facts[handed.id]
+    assert (a.customer_messages, a.bot_answers, a.escalated_at, a.closed) == (1, 1, None, False)
+    assert round(a.cost_usd, 6) == 0.005 and a.tiers == {"mini": 1, "large": 1}
+    assert (h.customer_messages, h.bot_answers, h.reason, h.closed) == (
+        1,
+        0,  # the hand-over notice is no answer
+        "asked_for_human",
+        True,
+    )
+    assert h.first_agent_reply is not None and h.first_agent_reply >= h.escalated_at
+    closed = (await store.events_after(handed.id, 0))[-1]
+    assert closed.payload == {"state": "closed", "agent": {"name": "dana"}, "rate": True}
+    # Conversations started before the period are not in it.
+    assert answered.id not in {
+        f.conversation_id for f in await store.report_facts(utcnow(), utcnow())
+    }
