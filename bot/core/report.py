@@ -3,7 +3,8 @@ cost per conversation, ratings. Pure: the store gathers :class:`Facts`, this add
 
 Definitions (also in docs/protocol.md, Report):
 
-- a conversation counts when the customer wrote at least once in it;
+- a conversation counts when the customer wrote in it or asked for a person (opening
+  the widget alone does not count);
 - *resolved by the bot*: answered by the bot (a non-human tier) and never handed to
   a person; *resolved by an agent*: closed by an agent; the resolution rate is both
   over all conversations;
@@ -42,7 +43,7 @@ class Facts:
 def summarize(
     facts: list[Facts], scores: list[int], since: datetime, until: datetime
 ) -> dict[str, Any]:
-    counted = [f for f in facts if f.customer_messages]
+    counted = [f for f in facts if f.customer_messages or f.escalated_at is not None]
     total = len(counted)
     by_bot = sum(1 for f in counted if f.bot_answers and f.escalated_at is None)
     by_agent = sum(1 for f in counted if f.closed and f.escalated_at is not None)

@@ -120,8 +120,8 @@ async def test_after_hours_the_customer_hears_when_the_team_is_back(parts):
 async def test_positions_move_up_when_an_agent_takes_the_first(parts):
     chat, agents, _, bus, _, dana = parts
     first, _ = await escalate(chat, bus)
-    second, sub2 = await escalate(chat, bus)
-    third, sub3 = await escalate(chat, bus)
+    _, sub2 = await escalate(chat, bus)
+    _, sub3 = await escalate(chat, bus)
     assert (await until(sub3, lambda f: f["type"] == "position"))[-1]["position"] == 3
     await until(sub2, lambda f: f["type"] == "position")
     await agents.take(first.id, dana)

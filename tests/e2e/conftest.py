@@ -40,6 +40,19 @@ def server(tmp_path_factory, stub, host_port):
         yield process
 
 
+@pytest.fixture(scope="session")
+def after_hours_server(tmp_path_factory):
+    """The demo server outside its business hours (open one hour, two days from now)."""
+    from datetime import UTC, datetime, timedelta
+
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
+        (datetime.now(UTC) + timedelta(days=2)).weekday()
+    ]
+    env = {"SUPPORTBOT_BUSINESS_HOURS": f"{day} 09:00-10:00", "SUPPORTBOT_TIMEZONE": "UTC"}
+    with ServerProcess(tmp_path_factory.mktemp("after-hours"), env) as process:
+        yield process
+
+
 @pytest.fixture(autouse=True)
 def _fresh_stub(request):
     if {"stub", "server"} & set(request.fixturenames):

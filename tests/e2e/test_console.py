@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -124,3 +125,69 @@ def test_agents_do_not_see_the_add_agent_form(server, browser, agent_name):
     expect(console.locator("#queue")).to_be_visible()
     expect(console.locator("#add-agent")).to_be_hidden()
     context.close()
+
+
+def log_in(console, url, name, password):
+    console.goto(f"{url}/console")
+    console.locator("#login-form").get_by_label("Name").fill(name)
+    console.locator("#login-form").get_by_label("Password").fill(password)
+    console.get_by_role("button", name="Log in").click()
+
+
+def test_after_hours_email_presence_rating_and_report(after_hours_server, browser):
+    server = after_hours_server
+    name = f"Kim-{uuid.uuid4().hex[:6]}"
+    server.add_agent(name, "correct horse battery")
+    customer_ctx, agent_ctx = browser.new_context(), browser.new_context()
+    customer, console = customer_ctx.new_page(), agent_ctx.new_page()
+    errors: list[str] = []
+    for page in (customer, console):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    customer.goto(server.url)
+    chat = customer.locator("support-chat")
+    chat.locator(".launcher").click()
+    chat.get_by_role("button", name="Talk to a person").click()
+    # Told honestly that nobody is there, when they are back, and asked for an email.
+    expect(chat.locator(".msg.bot").last).to_contain_text("away right now")
+    expect(chat.locator(".queue")).to_contain_text("in line")
+    card = chat.locator("form.card.contact")
+    card.get_by_label("Leave your email").fill("kim.customer@example.com")
+    card.get_by_role("button", name="Send").click()
+    expect(chat.locator(".msg.system").last).to_contain_text("kim.customer@example.com")
+    expect(card).to_have_count(0)
+    # The agent sees the email with the queue entry, the hours, and the team's presence.
+    log_in(console, server.url, name, "correct horse battery")
+    entry = console.locator("#queue li", has_text="kim.customer@example.com")
+    expect(entry).to_contain_text("Follow up by email")
+    expect(console.locator("#hours")).to_contain_text("closed, back")
+    expect(console.locator("#team")).to_contain_text(f"{name} · online")
+    console.get_by_label("Your status").select_option("away")
+    expect(console.locator("#team")).to_contain_text(f"{name} · away")
+    entry.get_by_role("button", name="Take over").click()
+    expect(chat.locator(".queue")).to_be_hidden()
+    expect(chat.locator(".msg.system").last).to_contain_text(f"{name} joined")
+    # Closing asks the customer for a rating; the agent sees it; the report counts it.
+    console.get_by_role("button", name="Close", exact=True).click()
+    rating = chat.locator("form.card.rating")
+    rating.get_by_role("radio", name="4 of 5").click()
+    rating.get_by_label("Anything to add").fill("Kind and quick")
+    rating.get_by_role("button", name="Send rating").click()
+    expect(chat.locator(".msg.system").last).to_contain_text("Thanks for rating")
+    expect(console.locator("#transcript .event").last).to_contain_text(
+        "rated this 4/5: Kind and quick"
+    )
+    console.get_by_role("button", name="Report").click()
+    report = console.locator("#report")
+    expect(report.locator(".comments")).to_contain_text("Kind and quick")
+    expect(report).to_contain_text("asked_for_human")
+    expect(report.locator("tr", has_text="Resolved by an agent")).to_have_text(
+        re.compile(r"Resolved by an agent\s*[1-9]\d*$")
+    )
+    # A reload does not ask for the rating again.
+    customer.reload()
+    chat.locator(".launcher").click()
+    expect(chat.locator(".msg.system").last).to_contain_text("closed")
+    expect(chat.locator("form.card.rating")).to_have_count(0)
+    customer_ctx.close()
+    agent_ctx.close()
+    assert errors == []

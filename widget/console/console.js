@@ -3,6 +3,7 @@
 // write internal notes, hand back to the bot or close. Text is rendered as text nodes.
 import { renderMarkdown } from "../src/markdown.js";
 import { el } from "../src/view.js";
+import { loadReport } from "./report.js";
 
 const $ = (sel) => document.querySelector(sel);
 const CANNED = [
@@ -37,7 +38,7 @@ async function login(event) {
 function connect() {
   if (!token) return;
   ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws/agent");
-  ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token }));
+  ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token, status: $("#presence").value }));
   ws.onmessage = (e) => receive(JSON.parse(e.data));
   ws.onclose = (e) => {
     if (e.code === 1008) {
@@ -63,12 +64,25 @@ function receive(f) {
       me = f.agent.name;
       $("#me").textContent = me;
       $("#add-agent").hidden = f.agent.role !== "admin";
+      $("#presence").value = f.status || "online";
+      $("#hours").textContent = f.hours
+        ? `Hours: ${f.hours.spec} (${f.hours.timezone}) · ${f.hours.open ? "open now" : `closed, back ${f.hours.next_open}`}`
+        : "No business hours set: customers are told someone will reply whenever an agent is online.";
       $("#login").hidden = true;
       $("#app").hidden = false;
       status("");
       break;
     case "queue":
       renderQueue(f.conversations);
+      break;
+    case "team":
+      $("#team").replaceChildren(
+        ...(f.agents.length ? f.agents : [{ name: "nobody", status: "offline" }]).map((a) =>
+          el("li", { class: a.status, text: `${a.name} · ${a.status}` })),
+      );
+      break;
+    case "rating":
+      c.log.append(el("div", { class: "event", text: `The customer rated this ${f.rating.score}/5${f.rating.comment ? `: ${f.rating.comment}` : ""}` }));
       break;
     case "assigned":
       for (const id of f.conversations) addAssigned(id);
@@ -114,6 +128,7 @@ function renderQueue(items) {
         el("div", { class: "reason", text: `${q.reason || "escalated"} · ${q.channel}` }),
         el("time", { datetime: q.waiting_since, text: `waiting ${wait(since)}` }),
         el("p", { class: "summary", text: q.summary || "" }),
+        q.email ? el("p", { class: "email", text: `Follow up by email: ${q.email}` }) : "",
         el("button", { type: "button", text: "Take over", onclick: () => take(q.conversation_id) }),
       ),
     );
@@ -236,6 +251,13 @@ $("#add-agent").addEventListener("submit", async (e) => {
   status(r.ok ? `Agent ${body.name} added.` : body.message || "Could not add the agent.");
   if (r.ok) e.target.reset();
 });
+$("#presence").addEventListener("change", (e) => send({ type: "presence", status: e.target.value }));
+$("#show-report").addEventListener("click", () => {
+  const report = $("#report");
+  report.hidden = !report.hidden;
+  if (!report.hidden) loadReport(token, $("#report-days").value, $("#report-body"));
+});
+$("#report-days").addEventListener("change", (e) => loadReport(token, e.target.value, $("#report-body")));
 $("#send-reply").addEventListener("click", () => composer("reply"));
 $("#send-note").addEventListener("click", () => composer("note"));
 $("#reply").addEventListener("input", () => current && send({ type: "typing", conversation_id: current }));

@@ -39,6 +39,13 @@ export const LOCALES = {
     you: "You",
     assistant: "Assistant",
     dropHere: "Drop a screenshot to attach it",
+    contactAsk: "Leave your email and we'll write to you:",
+    contactSend: "Send",
+    rateAsk: "How did we do?",
+    rateLabel: (n) => `${n} of 5${n === 1 ? ", very unhappy" : n === 5 ? ", very happy" : ""}`,
+    rateComment: "Anything to add? (optional)",
+    rateSend: "Send rating",
+    rateThanks: "Thanks for rating this conversation.",
   },
   ar: {
     rtl: true,
@@ -79,6 +86,13 @@ export const LOCALES = {
     you: "أنت",
     assistant: "المساعد",
     dropHere: "أفلت لقطة الشاشة لإرفاقها",
+    contactAsk: "اترك بريدك الإلكتروني وسنكتب إليك:",
+    contactSend: "إرسال",
+    rateAsk: "كيف كانت خدمتنا؟",
+    rateLabel: (n) => `${n} من 5`,
+    rateComment: "هل تود إضافة شيء؟ (اختياري)",
+    rateSend: "أرسل التقييم",
+    rateThanks: "شكرًا على تقييم هذه المحادثة.",
   },
 };
 

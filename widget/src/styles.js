@@ -71,6 +71,15 @@ textarea { flex: 1; resize: none; font: inherit; color: var(--sc-text); padding:
 .tool { background: #fff; border: 1px solid #9aa3b2; color: var(--sc-text); border-radius: 10px; padding: 7px; line-height: 0; }
 .tool svg { width: 20px; height: 20px; fill: currentColor; }
 .human { margin: 0 12px 8px; background: #fff; border: 1px solid var(--sc-accent); color: var(--sc-accent); border-radius: 10px; padding: 6px; }
+.queue { padding: 6px 14px; font-size: 13px; background: #e8f0fc; color: #123f80; }
+form.card { display: flex; flex-direction: column; gap: 6px; align-self: stretch; padding: 10px; border: 1px solid #cfd5df;
+  border-radius: 12px; background: #fff; font-size: 14px; }
+.card .row { display: flex; gap: 6px; }
+.card input { flex: 1; min-width: 0; font: inherit; padding: 7px 9px; border: 1px solid #9aa3b2; border-radius: 10px; color: var(--sc-text); }
+.stars { display: flex; gap: 6px; }
+.stars button { flex: 1; border: 1px solid #9aa3b2; background: #fff; border-radius: 8px; padding: 6px 0; font: inherit; color: var(--sc-text); }
+.stars button[aria-checked="true"] { background: var(--sc-accent); color: var(--sc-accent-text); border-color: var(--sc-accent); }
+.send:disabled { opacity: .6; }
 .drop { position: absolute; inset: 0; background: rgba(31,95,191,.12); border: 3px dashed var(--sc-accent);
   display: grid; place-items: center; font-weight: 600; pointer-events: none; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }

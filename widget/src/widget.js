@@ -2,6 +2,7 @@
 import { Connection, uuid } from "./connection.js";
 import { pickLocale } from "./i18n.js";
 import { record, upload, extensionFor } from "./media.js";
+import { contactCard, ratingCard } from "./cards.js";
 import { CSS } from "./styles.js";
 import { Log, el } from "./view.js";
 
@@ -36,6 +37,7 @@ export class SupportChat extends HTMLElement {
     this.unread = 0;
     this.replayUntil = 0;
     this.attachments = []; // {id?, name, preview, chip, job}
+    this.cards = { contact: null, rating: null }; // open cards asking for an email, a rating
     const root = this.attachShadow({ mode: "open" });
     // A constructed stylesheet works under a host page's strict style-src CSP; a <style>
     // element is the fallback for browsers without adoptedStyleSheets.
@@ -75,6 +77,7 @@ export class SupportChat extends HTMLElement {
       ? el("img", { src: this.dataset.avatar, alt: "" })
       : "";
     this.$status = el("div", { class: "status", role: "status", hidden: true });
+    this.$queue = el("div", { class: "queue", role: "status", hidden: true });
     this.$log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": this.dataset.title || t.title, tabindex: "0" });
     this.$typing = el("div", { class: "typing", "aria-live": "polite" });
     this.$tray = el("div", { class: "tray" });
@@ -120,6 +123,7 @@ export class SupportChat extends HTMLElement {
       el("header", {}, avatar, el("h2", { id: "title", text: this.dataset.title || t.title }),
         el("button", { type: "button", class: "icon", "aria-label": t.close, onclick: () => this.close() }, svg(ICONS.close))),
       this.$status,
+      this.$queue,
       this.$log,
       this.$typing,
       el("button", { type: "button", class: "human", text: t.human, onclick: () => this.conn.send({ type: "human", client_id: uuid() }) }),
@@ -197,6 +201,10 @@ export class SupportChat extends HTMLElement {
         this.greet();
         break;
       case "message": {
+        if (String(f.message.client_id || "").startsWith("contact:")) {
+          this.contactLeft = true; // the server has the email: no need to ask again
+          this.dropCard("contact");
+        }
         const added = this.log.message(f.message);
         this.$typing.textContent = "";
         if (added && live && f.message.role !== "customer" && this.$panel.hidden) {
@@ -217,6 +225,18 @@ export class SupportChat extends HTMLElement {
       case "state":
         this.state(f, live);
         break;
+      case "position":
+        this.queuePlace = f.position;
+        if (this.lastState === "queued") this.showQueue();
+        break;
+      case "ack":
+        if (this.cards.rating?.clientId === f.client_id) {
+          this.conn.saved.rated = this.cards.rating.seq; // not asked again after a reload
+          this.conn.save();
+          this.cards.rating.done();
+          this.cards.rating = null;
+        }
+        break;
       case "typing":
         this.$typing.textContent = this.t.typing(f.role);
         clearTimeout(this.typingTimer);
@@ -225,6 +245,7 @@ export class SupportChat extends HTMLElement {
       case "error":
         if (f.client_id) {
           this.conn.settle(f.client_id); // refused for good: do not resend it
+          for (const card of Object.values(this.cards)) if (card?.clientId === f.client_id) card.retry();
           const bubble = this.log.bubbles.get(f.client_id);
           if (bubble) bubble.classList.remove("pending");
         }
@@ -244,6 +265,42 @@ export class SupportChat extends HTMLElement {
     this.lastState = f.state;
     this.dataset.state = f.state;
     if (text && (announce || f.state !== "bot")) this.log.system(text);
+    if (f.state === "queued") this.showQueue();
+    else this.$queue.hidden = true;
+    if (f.state !== "queued") this.dropCard("contact");
+    if (f.state !== "closed") this.dropCard("rating");
+    const away = f.availability && f.availability.status !== "open";
+    if (f.state === "queued" && away && !this.contactLeft && !this.cards.contact) {
+      this.addCard("contact", contactCard(this.t, (email) => this.sendCard("contact", { type: "contact", email })));
+    }
+    if (f.state === "closed" && f.rate && this.conn.saved.rated !== f.seq) {
+      const card = this.addCard("rating", ratingCard(this.t, (score, comment) => this.sendCard("rating", { type: "rating", score, comment })));
+      card.seq = f.seq;
+    }
+  }
+
+  showQueue() {
+    this.$queue.textContent = this.queuePlace ? this.t.queuedAt(this.queuePlace) : this.t.queued;
+    this.$queue.hidden = false;
+  }
+
+  addCard(kind, card) {
+    this.dropCard(kind);
+    this.cards[kind] = card;
+    this.$log.append(card);
+    this.log.scroll();
+    return card;
+  }
+
+  dropCard(kind) {
+    this.cards[kind]?.remove();
+    this.cards[kind] = null;
+  }
+
+  sendCard(kind, frame) {
+    const card = this.cards[kind];
+    card.clientId = uuid();
+    this.conn.send({ ...frame, client_id: card.clientId });
   }
 
   onStatus(status) {
