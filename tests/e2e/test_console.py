@@ -19,6 +19,13 @@ def agent_name(server):
     return name
 
 
+def log_in(console, url, name, password):
+    console.goto(f"{url}/console")
+    console.locator("#login-form").get_by_label("Name").fill(name)
+    console.locator("#login-form").get_by_label("Password").fill(password)
+    console.get_by_role("button", name="Log in").click()
+
+
 def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
     customer_ctx, agent_ctx = browser.new_context(), browser.new_context()
     customer, console = customer_ctx.new_page(), agent_ctx.new_page()
@@ -35,10 +42,7 @@ def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
     chat.get_by_role("button", name="Talk to a person").click()
     expect(chat).to_have_attribute("data-state", "queued")
     # The agent logs in and sees the conversation waiting, with the bot's summary.
-    console.goto(f"{server.url}/console")
-    console.locator("#login-form").get_by_label("Name").fill(agent_name)
-    console.locator("#login-form").get_by_label("Password").fill("correct horse battery")
-    console.get_by_role("button", name="Log in").click()
+    log_in(console, server.url, agent_name, "correct horse battery")
     entry = console.locator("#queue li", has_text=REFUND_Q[:30]).last
     expect(entry).to_contain_text("asked_for_human")
     entry.get_by_role("button", name="Take over").click()
@@ -75,10 +79,7 @@ def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
 def test_a_wrong_password_is_refused(server, browser, agent_name):
     context = browser.new_context()
     console = context.new_page()
-    console.goto(f"{server.url}/console")
-    console.locator("#login-form").get_by_label("Name").fill(agent_name)
-    console.locator("#login-form").get_by_label("Password").fill("wrong password")
-    console.get_by_role("button", name="Log in").click()
+    log_in(console, server.url, agent_name, "wrong password")
     expect(console.locator("#status")).to_contain_text("Wrong name or password")
     expect(console.locator("#app")).to_be_hidden()
     context.close()
@@ -89,10 +90,7 @@ def test_an_admin_adds_an_agent_who_can_then_log_in(server, browser):
     server.add_agent(admin, "admin password", admin=True)
     context = browser.new_context()
     console = context.new_page()
-    console.goto(f"{server.url}/console")
-    console.locator("#login-form").get_by_label("Name").fill(admin)
-    console.locator("#login-form").get_by_label("Password").fill("admin password")
-    console.get_by_role("button", name="Log in").click()
+    log_in(console, server.url, admin, "admin password")
     form = console.locator("#add-agent")
     expect(form).to_be_visible()
     newcomer = f"Sam-{uuid.uuid4().hex[:6]}"
@@ -118,20 +116,10 @@ def test_an_admin_adds_an_agent_who_can_then_log_in(server, browser):
 def test_agents_do_not_see_the_add_agent_form(server, browser, agent_name):
     context = browser.new_context()
     console = context.new_page()
-    console.goto(f"{server.url}/console")
-    console.locator("#login-form").get_by_label("Name").fill(agent_name)
-    console.locator("#login-form").get_by_label("Password").fill("correct horse battery")
-    console.get_by_role("button", name="Log in").click()
+    log_in(console, server.url, agent_name, "correct horse battery")
     expect(console.locator("#queue")).to_be_visible()
     expect(console.locator("#add-agent")).to_be_hidden()
     context.close()
-
-
-def log_in(console, url, name, password):
-    console.goto(f"{url}/console")
-    console.locator("#login-form").get_by_label("Name").fill(name)
-    console.locator("#login-form").get_by_label("Password").fill(password)
-    console.get_by_role("button", name="Log in").click()
 
 
 def test_after_hours_email_presence_rating_and_report(after_hours_server, browser):
