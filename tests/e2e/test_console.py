@@ -26,16 +26,27 @@ def log_in(console, url, name, password):
     console.get_by_role("button", name="Log in").click()
 
 
-def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
+def two_pages(browser):
+    """A customer's and an agent's page in separate contexts, page errors collected."""
     customer_ctx, agent_ctx = browser.new_context(), browser.new_context()
     customer, console = customer_ctx.new_page(), agent_ctx.new_page()
     errors: list[str] = []
     for page in (customer, console):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # The customer asks, gets an answer, then asks for a person.
-    customer.goto(server.url)
-    chat = customer.locator("support-chat")
+    return customer_ctx, agent_ctx, customer, console, errors
+
+
+def open_widget(page, url):
+    page.goto(url)
+    chat = page.locator("support-chat")
     chat.locator(".launcher").click()
+    return chat
+
+
+def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
+    customer_ctx, agent_ctx, customer, console, errors = two_pages(browser)
+    # The customer asks, gets an answer, then asks for a person.
+    chat = open_widget(customer, server.url)
     chat.locator("textarea").fill(REFUND_Q)
     chat.locator("textarea").press("Enter")
     expect(chat.locator(".msg.bot[data-id] .sources")).to_have_count(1, timeout=30_000)
@@ -126,14 +137,8 @@ def test_after_hours_email_presence_rating_and_report(after_hours_server, browse
     server = after_hours_server
     name = f"Kim-{uuid.uuid4().hex[:6]}"
     server.add_agent(name, "correct horse battery")
-    customer_ctx, agent_ctx = browser.new_context(), browser.new_context()
-    customer, console = customer_ctx.new_page(), agent_ctx.new_page()
-    errors: list[str] = []
-    for page in (customer, console):
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-    customer.goto(server.url)
-    chat = customer.locator("support-chat")
-    chat.locator(".launcher").click()
+    customer_ctx, agent_ctx, customer, console, errors = two_pages(browser)
+    chat = open_widget(customer, server.url)
     chat.get_by_role("button", name="Talk to a person").click()
     # Told honestly that nobody is there, when they are back, and asked for an email.
     expect(chat.locator(".msg.bot").last).to_contain_text("away right now")
