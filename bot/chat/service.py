@@ -38,6 +38,7 @@ from bot.core.turn import (
     Delta,
     Listener,
     Retract,
+    Sentence,
     Step,
     TurnEvent,
     TurnOutcome,
@@ -51,6 +52,13 @@ QUEUE_TOPIC = "queue"
 HISTORY_TURNS = 20
 DELTA_INTERVAL = 0.05  # seconds between two delta frames of one answer
 MAX_COMMENT = 1000
+PHONE = "phone"  # the channel of phone calls: answers in the phone style
+INTERRUPTED = "interrupted"  # a caller spoke over the answer being written
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class Answerer(Protocol):
@@ -101,6 +109,7 @@ class ChatService:
         # Turns of one conversation run one at a time; a lock lives while someone holds it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._answering: dict[str, asyncio.Task[TurnOutcome]] = {}
 
     # -- opening -----------------------------------------------------------------------
 
@@ -232,6 +241,16 @@ class ChatService:
                 {"type": "position", "position": place},
             )
 
+    async def system_note(self, conversation_id: str, text: str, client_id: str) -> Message:
+        """A line in the transcript from the system (not the bot): what a channel noticed,
+        such as how much of an answer a caller heard. Once per ``client_id``."""
+        message, event, created = await self.store.add_message(
+            conversation_id, Role.SYSTEM, text, client_id=client_id
+        )
+        if created:
+            await self._publish(event)
+        return message
+
     async def typing(self, conversation_id: str, role: str = "customer") -> None:
         await self.bus.publish(
             conversation_topic(conversation_id), {"type": "typing", "role": role}
@@ -248,9 +267,18 @@ class ChatService:
                 await self._publish(await self.store.set_state(conversation_id, State.BOT))
             elif conversation.state is not State.BOT:
                 return  # a person owns the conversation (or will): the bot stays silent
-            await self._turn(conversation_id, message)
+            await self._turn(conversation_id, message, conversation.channel)
 
-    async def _turn(self, conversation_id: str, message: Message) -> None:
+    async def interrupt(self, conversation_id: str) -> bool:
+        """Stop the answer being written for this conversation (a caller spoke over it);
+        whether there was one. The turn is recorded as ``interrupted``, nothing is said."""
+        task = self._answering.get(conversation_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def _turn(self, conversation_id: str, message: Message, channel: str = "web") -> None:
         started = time.perf_counter()
         earlier = await self._history(conversation_id, exclude=message.id)
         # What the customer said in all forms: text, voice-note transcripts, screenshot text.
@@ -302,6 +330,14 @@ class ChatService:
                 since = time.monotonic() - last_sent.get(event.attempt, -DELTA_INTERVAL)
                 if since >= DELTA_INTERVAL:
                     await flush(event.attempt)
+            elif isinstance(event, Sentence):
+                # Phone calls speak an answer sentence by sentence, each already accepted
+                # by the gate together with the ones before it.
+                await flush(event.attempt)
+                message_id = attempt_ids[event.attempt]
+                await self.bus.publish(
+                    topic, {"type": "sentence", "message_id": message_id, "text": event.text}
+                )
             elif isinstance(event, Retract):
                 unsent.pop(event.attempt, None)
                 await self.bus.publish(
@@ -314,13 +350,29 @@ class ChatService:
                 )
 
         await self.bus.publish(topic, {"type": "typing", "role": "bot"})
-        try:
-            outcome = await self.answer(
+        answering = asyncio.ensure_future(
+            self.answer(
                 said,
+                style="phone" if channel == PHONE else "chat",
                 history=[(m.role, m.text) for m in earlier[-HISTORY_TURNS:]],
                 images=images,
                 listener=listener,
             )
+        )
+        self._answering[conversation_id] = answering
+        try:
+            outcome = await answering
+        except asyncio.CancelledError:
+            if not answering.cancelled() or _cancelling():
+                raise  # the service itself is being cancelled, not just this answer
+            for message_id in attempt_ids.values():
+                await self.bus.publish(
+                    topic, {"type": "retract", "message_id": message_id, "reason": INTERRUPTED}
+                )
+            stopped = Step("interrupted", 0.0)
+            outcome = TurnOutcome("", [], False, INTERRUPTED, INTERRUPTED, None, [], [stopped])
+            await self._record(conversation_id, message.id, None, outcome, started)
+            return
         except Exception:
             # Whatever broke, the customer is not left waiting: a person takes over.
             log.exception("turn failed in conversation %s", conversation_id)
@@ -334,6 +386,9 @@ class ChatService:
                 [],
                 [Step("error", 0.0)],
             )
+        finally:
+            if self._answering.get(conversation_id) is answering:
+                del self._answering[conversation_id]
         reply_id: str | None = None
         if outcome.escalated:
             assert outcome.reason is not None

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core import gate, rules
 from bot.core.protocols import KnowledgeBase
+from bot.core.text import split_sentences
 from bot.core.types import Citation, Passage
 from bot.errors import InvalidInput, ModelError
 from bot.models.base import AnswerRequest, ChatModel, Style, Usage
@@ -70,7 +71,18 @@ class Retract:
     reason: str
 
 
-TurnEvent = Delta | Retract
+@dataclass(frozen=True)
+class Sentence:
+    """A complete sentence of attempt ``attempt`` that the gate already accepts together
+    with the sentences before it (phone style only: a call speaks these while the rest
+    of the answer is being written)."""
+
+    attempt: int
+    tier: str
+    text: str
+
+
+TurnEvent = Delta | Retract | Sentence
 Listener = Callable[[TurnEvent], Awaitable[None]]
 
 
@@ -141,6 +153,38 @@ async def _stream(
     return "".join(pieces), usage
 
 
+class _CheckedSentences:
+    """Releases an attempt's sentences one by one as they are completed, each only when
+    the gate accepts the answer so far; after the first refusal it releases nothing
+    more (the whole answer then still meets the gate as usual)."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+        self.text = ""
+        self.released: list[str] = []
+        self.blocked = False
+
+    def feed(self, piece: str) -> list[str]:
+        self.text += piece
+        # The last sentence may still grow; a sentence is complete once another began.
+        return self._release(split_sentences(self.text)[:-1])
+
+    def finish(self) -> list[str]:
+        return self._release(split_sentences(self.text))
+
+    def _release(self, complete: list[str]) -> list[str]:
+        out: list[str] = []
+        for sentence in complete[len(self.released) :]:
+            if self.blocked:
+                break
+            if not gate.check(" ".join([*self.released, sentence]), self.passages).passed:
+                self.blocked = True
+                break
+            self.released.append(sentence)
+            out.append(sentence)
+        return out
+
+
 def _add(a: Usage, b: Usage) -> Usage:
     return Usage(a.tokens_in + b.tokens_in, a.tokens_out + b.tokens_out, a.cost_usd + b.cost_usd)
 
@@ -209,10 +253,19 @@ async def answer_question(
         question=text, passages=passages, style=style, history=history, images=images
     )
     for attempt, (tier, model) in enumerate(ladder):
+        checked = _CheckedSentences(passages) if style == "phone" else None
 
-        async def emit(piece: str, attempt: int = attempt, tier: str = tier) -> None:
-            if listener is not None:
-                await listener(Delta(attempt, tier, piece))
+        async def emit(
+            piece: str,
+            attempt: int = attempt,
+            tier: str = tier,
+            checked: _CheckedSentences | None = checked,
+        ) -> None:
+            if listener is None:
+                return
+            await listener(Delta(attempt, tier, piece))
+            for sentence in checked.feed(piece) if checked else ():
+                await listener(Sentence(attempt, tier, sentence))
 
         started = time.perf_counter()
         detail: dict[str, Any] = {"model": model.name}
@@ -238,6 +291,9 @@ async def answer_question(
             "cost_usd": spent.cost_usd,
         }
         decision.append(Step(f"answer:{tier}", _ms(started), detail))
+        if verdict.passed and checked is not None and listener is not None:
+            for sentence in checked.finish():
+                await listener(Sentence(attempt, tier, sentence))
         if verdict.passed:
             # The gate's text: repeats dropped, missing citation markers attributed.
             citations = [p.citation(i + 1) for i, p in enumerate(passages)]

@@ -30,7 +30,7 @@ from bot.chat.uploads import UploadService
 from bot.chat.webhooks import Webhook
 from bot.errors import ConfigurationError
 from bot.runtime import Runtime
-from bot.server import console
+from bot.server import console, telephony
 from bot.server.agent_ws import agent_socket
 from bot.server.assets import read_static
 from bot.server.chat_ws import chat_socket
@@ -39,6 +39,8 @@ from bot.server.state import Services
 from bot.server.uploads import create_upload, get_upload
 from bot.settings import Settings
 from bot.store.sql import SqlStore
+from bot.telephony.calls import CallService
+from bot.telephony.session import Voice
 
 log = logging.getLogger(__name__)
 WORKER_THREADS = 64
@@ -108,7 +110,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             staffing=Staffing(store, settings.hours),
         )
         agents = AgentService(store, chat)
-        services = Services(settings, rt, store, bus, chat, uploads, agents, metrics)
+        calls = CallService(store, chat, settings.phone_transfer)
+        voice = Voice(
+            transcriber=lambda: rt.transcriber,
+            synthesizer=lambda: rt.synthesizer,
+            end_of_turn_ms=settings.phone_end_of_turn_ms,
+        )
+        services = Services(settings, rt, store, bus, chat, uploads, agents, metrics, calls, voice)
         app.state.services = services
         warm = asyncio.create_task(_warm(services))
         try:
@@ -137,6 +145,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         methods=["GET"],
     )
     app.add_api_route("/api/uploads", create_upload, methods=["POST"])
+    app.add_api_route("/telephony/twilio/voice", telephony.voice, methods=["POST"])
+    app.add_api_route("/telephony/twilio/after-stream", telephony.after_stream, methods=["POST"])
+    app.add_api_websocket_route("/telephony/twilio/stream", telephony.stream)
     app.add_api_route("/api/uploads/{upload_id}", get_upload, methods=["GET"])
     if settings.origins:
         # The widget on an allowed site uploads from its own origin.
@@ -229,7 +240,10 @@ async def _warm(services: Services) -> None:
         services.warm_error = failed
     else:
         services.warmed.set()
-    failed = await _load(services.runtime.warm_perception, "Whisper or the OCR models")
+    phone = bool(services.settings.twilio_auth_token)
+    failed = await _load(
+        lambda: services.runtime.warm_perception(voice=phone), "Whisper, OCR or the phone voice"
+    )
     services.perception = f"error: {failed}" if failed else "ok"
 
 

@@ -13,6 +13,8 @@ from bot.runtime import Runtime
 from bot.server.metrics import Metrics
 from bot.settings import Settings
 from bot.store.sql import SqlStore
+from bot.telephony.calls import CallService
+from bot.telephony.session import Voice
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Services:
     uploads: UploadService
     agents: AgentService
     metrics: Metrics
+    calls: CallService
+    voice: Voice
     warmed: asyncio.Event = field(default_factory=asyncio.Event)
     warm_error: str | None = None
     perception: str = "loading"  # Whisper and OCR: loading | ok | error: …

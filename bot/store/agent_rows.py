@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.conversation import State, as_utc, new_id, utcnow
 from bot.store import tables as t
+from bot.store.call_rows import CALLBACK
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,10 @@ class AgentRows:
                         c.state_since,
                         c.updated_at,
                         c.contact_email,
+                        t.calls.c.caller,
+                        t.calls.c.outcome,
                     )
+                    .select_from(t.conversations.outerjoin(t.calls))
                     .where(c.state == str(State.QUEUED))
                     .order_by(c.state_since, c.id)
                 )
@@ -139,6 +143,9 @@ class AgentRows:
                     "channel": r["channel"],
                     "waiting_since": as_utc(r["state_since"] or r["updated_at"]).isoformat(),
                     "email": r["contact_email"],
+                    # Phone calls: who called, and whether they asked to be called back.
+                    "phone": r["caller"],
+                    "callback": r["outcome"] == CALLBACK,
                 }
                 for r in rows
             ]

@@ -39,6 +39,7 @@ from bot.core.protocols import TurnRecord
 from bot.errors import StoreUnavailable
 from bot.store import tables as t
 from bot.store.agent_rows import AgentRows
+from bot.store.call_rows import CallRows
 from bot.store.followup_rows import FollowupRows
 from bot.store.migrate import upgrade
 from bot.store.report_rows import ReportRows
@@ -92,7 +93,7 @@ def _event(row: Any) -> Event:
     return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
 
 
-class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows):
+class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows):
     """Conversations, messages, events and uploads in a SQL database."""
 
     def __init__(self, url: str) -> None:

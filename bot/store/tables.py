@@ -204,3 +204,17 @@ csat = Table(
     Column("agent", String(128)),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# One row per phone call (Twilio's CallSid): its conversation, the caller's number, the
+# hash of the token its media stream must present, and how the call left the bot.
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE")),
+    Column("caller", String(64), nullable=False),
+    Column("stream_token_hash", String(64), nullable=False),
+    Column("outcome", String(16)),  # transfer | callback | None (the bot finished)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_calls_conversation_id", "conversation_id"),
+)

@@ -61,7 +61,12 @@ _HALF_BAND = _lowpass(0.23)  # just under the 8 kHz signal's 4 kHz Nyquist, at 1
 
 def phone_to_model(data: bytes) -> Float:
     """μ-law 8 kHz → float32 16 kHz in [-1, 1] (what the Transcriber takes)."""
-    pcm = decode(data).astype(np.float32) / 32768.0
+    return upsample(decode(data))
+
+
+def upsample(samples: NDArray[np.int16]) -> Float:
+    """16-bit PCM at 8 kHz → float32 16 kHz in [-1, 1]."""
+    pcm = samples.astype(np.float32) / 32768.0
     up = np.zeros(pcm.size * 2, dtype=np.float32)
     up[::2] = pcm * 2  # zero-stuffing halves the level; the filter's gain puts it back
     return np.convolve(up, _HALF_BAND, mode="same").astype(np.float32)

@@ -77,3 +77,18 @@ def browser(fake_microphone):
         browser = launch(playwright, fake_microphone)
         yield browser
         browser.close()
+
+
+TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
+TRANSFER_TO = "+15550100200"
+
+
+@pytest.fixture(scope="session")
+def phone_server(tmp_path_factory):
+    """The demo server (embedded extractive answerer) taking Twilio calls."""
+    env = {
+        "SUPPORTBOT_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "SUPPORTBOT_PHONE_TRANSFER": TRANSFER_TO,
+    }
+    with ServerProcess(tmp_path_factory.mktemp("phone"), env) as process:
+        yield process

@@ -1,0 +1,226 @@
+"""Phone calls end to end: a fake Twilio signs webhooks, plays a caller (piper speech as
+8 kHz μ-law in 20 ms frames, in real time) into the real server's media stream, and
+plays the bot's audio back; Whisper listens to what the caller heard."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import websockets
+
+from bot.core.text import content_terms
+from bot.perception.whisper import WhisperTranscriber
+from tests.e2e.client import AgentClient
+from tests.e2e.conftest import TRANSFER_TO, TWILIO_TOKEN
+from tests.e2e.phone_client import FakeTwilio, MediaStream, line_noise, phone_speech
+from tests.mediagen import speak
+
+QUESTION = "How do I reset my password?"
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    return WhisperTranscriber()
+
+
+@pytest.fixture
+def twilio(phone_server):
+    return FakeTwilio(phone_server.url, TWILIO_TOKEN)
+
+
+def rows(server, query, *args):
+    db = Path(server.env["SUPPORTBOT_DATA_DIR"]) / "supportbot.db"
+    with sqlite3.connect(db) as conn:
+        return conn.execute(query, args).fetchall()
+
+
+def new_sid():
+    return "CA" + uuid.uuid4().hex
+
+
+def spoken(text):
+    return phone_speech(*speak(text))
+
+
+def transcript(whisper, stream):
+    return whisper.transcribe(stream.heard()).text
+
+
+def test_unsigned_wrongly_signed_and_tampered_requests_get_403_and_change_nothing(
+    phone_server, twilio
+):
+    sid = new_sid()
+    params = {"CallSid": sid, "From": "+15550001111", "To": "+15550009999"}
+    assert twilio.post("/telephony/twilio/voice", params, signature="").status_code == 403
+    wrong = FakeTwilio(phone_server.url, "not-the-token")
+    assert wrong.post("/telephony/twilio/voice", params).status_code == 403
+    # Signed for one caller, sent with another: the signature no longer matches.
+    from tests.e2e.phone_client import twilio_signature
+
+    url = phone_server.url + "/telephony/twilio/voice"
+    signature = twilio_signature(TWILIO_TOKEN, url, params)
+    tampered = params | {"From": "+15559998888"}
+    assert twilio.post("/telephony/twilio/voice", tampered, signature=signature).status_code == 403
+    after = twilio.post("/telephony/twilio/after-stream", {"CallSid": sid}, signature="x")
+    assert after.status_code == 403
+    assert after.json()["code"] == "bad_signature"
+    assert rows(phone_server, "select count(*) from calls where call_sid = ?", sid) == [(0,)]
+
+
+def test_a_replayed_webhook_does_not_start_a_second_conversation(phone_server, twilio):
+    sid = new_sid()
+    first = twilio.incoming(sid)
+    again = twilio.incoming(sid)
+    assert first["say"] and first["action"].endswith("/telephony/twilio/after-stream")
+    assert first["stream_url"].startswith("ws://") and first["stream_url"].endswith(
+        "/telephony/twilio/stream"
+    )
+    assert first["parameters"]["token"] != again["parameters"]["token"]
+    calls = rows(phone_server, "select conversation_id, caller from calls where call_sid = ?", sid)
+    assert len(calls) == 1 and calls[0][1] == "+15550001111"
+    channel = rows(phone_server, "select channel from conversations where id = ?", calls[0][0])
+    assert channel == [("phone",)]
+
+
+async def test_a_stream_without_the_calls_token_is_closed(phone_server, twilio):
+    sid = new_sid()
+    twilio.incoming(sid)
+    url = f"ws://127.0.0.1:{phone_server.port}/telephony/twilio/stream"
+    async with MediaStream(url, sid, {"token": "guessed"}) as stream:
+        await asyncio.wait_for(stream.closed.wait(), 10)
+    assert stream.close_code == 1008
+
+
+async def test_the_caller_hears_a_grounded_answer(phone_server, twilio, whisper):
+    sid = new_sid()
+    call = twilio.incoming(sid)
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
+        await stream.say(line_noise(0.5) + spoken(QUESTION) + line_noise(1.5, seed=1))
+        await stream.wait_quiet()
+        heard = transcript(whisper, stream)
+        await stream.stop()
+    conversation = rows(phone_server, "select conversation_id from calls where call_sid = ?", sid)
+    messages = rows(
+        phone_server,
+        "select role, text, tier from messages where conversation_id = ? order by created_at",
+        conversation[0][0],
+    )
+    said = [text for role, text, _ in messages if role == "customer"]
+    answers = [(text, tier) for role, text, tier in messages if role == "bot"]
+    assert len(said) == 1 and {"reset", "password"} <= set(said[0].lower().replace("?", "").split())
+    assert answers and answers[0][1] == "mini", messages  # the extractive answerer
+    # What the caller heard is the stored answer: most of its words came through.
+    expected = set(content_terms(answers[0][0]))
+    got = set(content_terms(heard))
+    assert expected and len(expected & got) / len(expected) >= 0.6, (heard, answers[0][0])
+    assert "password" in heard.lower()
+    assert "[1]" not in heard and "one" not in heard.lower().split()[-1:]
+
+
+async def test_speaking_over_the_bot_clears_its_audio_within_300_ms(phone_server, twilio):
+    sid = new_sid()
+    call = twilio.incoming(sid)
+    interruption = spoken("Sorry, actually I have a different question about invoices.")
+    lead_in = _leading_quiet(interruption)
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
+        await stream.say(line_noise(0.5) + spoken(QUESTION) + line_noise(0.8, seed=2))
+        deadline = time.monotonic() + 60
+        while stream.played.first_audio_at is None and time.monotonic() < deadline:
+            await stream.say(line_noise(0.1, seed=3))  # the line stays open meanwhile
+        assert stream.played.first_audio_at is not None, "the bot never answered"
+        await stream.say(line_noise(0.6, seed=4))  # let the caller hear a little
+        started = time.monotonic()
+        await stream.say(interruption + line_noise(1.0, seed=5))
+        onset = started + lead_in
+        assert stream.played.clears, "no clear was sent"
+        reaction = stream.played.clears[0] - onset
+        print(f"barge-in: clear {reaction * 1000:.0f} ms after onset")
+        assert reaction < 0.3, f"clear came {reaction * 1000:.0f} ms after speech onset"
+        await stream.stop()
+    conversation = rows(phone_server, "select conversation_id from calls where call_sid = ?", sid)
+    notes = rows(
+        phone_server,
+        "select text from messages where conversation_id = ? and role = 'system'",
+        conversation[0][0],
+    )
+    assert any("spoke over the answer" in text for (text,) in notes), notes
+
+
+async def test_asking_for_a_person_transfers_the_call_when_an_agent_is_online(phone_server, twilio):
+    name = f"pat-{uuid.uuid4().hex[:6]}"
+    phone_server.add_agent(name, "correct horse battery")
+    agent = AgentClient(phone_server.url)
+    await agent.login(name, "correct horse battery")
+    try:
+        sid = new_sid()
+        call = twilio.incoming(sid, caller="+15550002222")
+        async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
+            await stream.say(
+                line_noise(0.4) + spoken("I want to talk to a person please.") + line_noise(1.2)
+            )
+            await asyncio.wait_for(stream.closed.wait(), 60)
+        assert stream.played.audio, "the caller was not told what happens"
+        twiml = twilio.after_stream(call["action"], sid)
+        assert twiml.find("Dial/Number").text == TRANSFER_TO
+        queue = (
+            await agent.until(
+                lambda f: (
+                    f["type"] == "queue"
+                    and any(q.get("phone") == "+15550002222" for q in f["conversations"])
+                )
+            )
+        )[-1]["conversations"]
+        entry = next(q for q in queue if q.get("phone") == "+15550002222")
+        assert entry["channel"] == "phone" and entry["reason"] == "asked_for_human"
+        assert entry["callback"] is False
+    finally:
+        await agent.close()
+
+
+async def test_with_nobody_online_the_caller_is_offered_a_call_back(phone_server, twilio, whisper):
+    sid = new_sid()
+    call = twilio.incoming(sid, caller="+15550003333")
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
+        await stream.say(
+            line_noise(0.4) + spoken("Can I speak to a human agent?") + line_noise(1.2)
+        )
+        await asyncio.wait_for(stream.closed.wait(), 60)
+        await asyncio.sleep(0.1)
+    heard = transcript(whisper, stream).lower()
+    assert "call you back" in heard, heard
+    twiml = twilio.after_stream(call["action"], sid)
+    assert twiml.find("Hangup") is not None and twiml.find("Dial") is None
+    conversation = rows(phone_server, "select conversation_id from calls where call_sid = ?", sid)
+    notes = rows(
+        phone_server,
+        "select text from messages where conversation_id = ? and role = 'system'",
+        conversation[0][0],
+    )
+    assert ("The caller asked to be called back at +15550003333.",) in notes
+
+
+def _leading_quiet(audio: bytes) -> float:
+    """Seconds before speech starts in μ-law ``audio`` (piper starts with a breath)."""
+    from bot.telephony import mulaw
+
+    pcm = mulaw.decode(audio).astype(np.float32) / 32768
+    frames = pcm[: len(pcm) // 160 * 160].reshape(-1, 160)
+    loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 0.01)
+    return float(loud[0]) * 0.02 if loud.size else 0.0
+
+
+def test_a_stranger_cannot_open_the_stream_without_a_start(phone_server):
+    async def probe():
+        url = f"ws://127.0.0.1:{phone_server.port}/telephony/twilio/stream"
+        async with websockets.connect(url) as ws:
+            await ws.send("not json")
+            await asyncio.wait_for(ws.wait_closed(), 15)
+            return ws.close_code
+
+    assert asyncio.run(probe()) == 1008
