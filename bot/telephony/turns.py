@@ -8,10 +8,14 @@ bot talking (barge-in), :class:`TurnEnded` carries the utterance to Whisper.
 Energy against an adaptive noise floor is enough to find the edges of speech on a
 phone line and costs microseconds per frame; whether an utterance holds words is
 Whisper's call (its own Silero VAD drops noise, and an empty transcript is ignored).
+The floor is the quietest frame of the last few seconds (minimum statistics): speech
+always has quiet moments between words, so it never lifts the floor, while a line that
+gets steadily louder (a car, a fan) becomes the new floor within ``FLOOR_WINDOW_MS``.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +27,9 @@ FRAME = PHONE_RATE // 50  # 20 ms, Twilio's frame
 FRAME_MS = 20
 SPEECH_OVER_FLOOR_DB = 12.0  # a frame this far above the noise floor is voiced…
 MIN_SPEECH_DB = -50.0  # …and never quieter than this (dBFS)
-FLOOR_START_DB = -60.0
-FLOOR_RISE = 0.02  # how fast the floor follows louder background (per unvoiced frame)
+FLOOR_START_DB = -60.0  # until the first FLOOR_SETTLE_MS of the call are in
+FLOOR_SETTLE_MS = 200
+FLOOR_WINDOW_MS = 3000
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class TurnDetector:
         self.min_voiced = max(1, min_speech_ms // FRAME_MS)
         self.max_frames = max_turn_ms // FRAME_MS
         self.pad_frames = pad_ms // FRAME_MS
-        self.floor = FLOOR_START_DB
+        self._levels: deque[float] = deque(maxlen=FLOOR_WINDOW_MS // FRAME_MS)
         self._pending = np.zeros(0, dtype=np.int16)
         self._frames = 0  # frames seen since the call began
         self._recent: list[tuple[NDArray[np.int16], bool]] = []  # before an onset
@@ -92,13 +97,17 @@ class TurnDetector:
                 events.append(event)
         return events
 
+    @property
+    def floor(self) -> float:
+        """The noise floor in dBFS."""
+        if len(self._levels) < FLOOR_SETTLE_MS // FRAME_MS:
+            return min(FLOOR_START_DB, *self._levels)
+        return min(self._levels)
+
     def _is_voiced(self, frame: NDArray[np.int16]) -> bool:
         db = level_db(frame)
-        voiced = db > max(self.floor + SPEECH_OVER_FLOOR_DB, MIN_SPEECH_DB)
-        if not voiced:
-            # Down at once, up slowly: the floor is the quiet between words, not speech.
-            self.floor = db if db < self.floor else self.floor + FLOOR_RISE * (db - self.floor)
-        return voiced
+        self._levels.append(db)
+        return db > max(self.floor + SPEECH_OVER_FLOOR_DB, MIN_SPEECH_DB)
 
     def _frame(self, frame: NDArray[np.int16]) -> Event | None:
         self._frames += 1

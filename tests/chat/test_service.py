@@ -229,3 +229,43 @@ async def test_a_generative_tier_that_invents_is_retracted_on_the_bus(tmp_path, 
     assert drafts == {retract["message_id"], final["id"]}
     await service.drain()
     await store.close()
+
+
+async def test_a_phone_conversation_gets_gate_checked_sentences_and_can_be_interrupted(
+    tmp_path, demo_kb
+):
+    store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    await store.start()
+    bus = MemoryBus()
+    mini = FakeModel("mini", delay=0.05)
+    grounded = "Yearly plans can be refunded within 30 days of purchase. [1]"
+    mini.enqueue([f"{grounded} {grounded}", " ".join([grounded] * 40)])
+    answer = partial(answer_question, kb=demo_kb, ladder=[("mini", mini)], threshold=0.45)
+    styles = []
+
+    async def answerer(question, **kwargs):
+        styles.append(kwargs["style"])
+        return await answer(question, **kwargs)
+
+    turns = []
+    service = ChatService(store, bus, answerer, on_turn=lambda o, ms: turns.append(o))
+    conv, _ = await service.start("phone")
+    sub = await bus.subscribe(conversation_topic(conv.id))
+    await service.customer_message(conv.id, "c1", REFUND_Q)
+    got = await frames_until(sub, bot_message)
+    sentences = [f for f in got if f["type"] == "sentence"]
+    assert styles == ["phone"] and [f["text"] for f in sentences] == [grounded, grounded]
+    assert sentences[0]["message_id"] == got[-1]["message"]["id"]
+    # A caller speaks over the next answer while it is being written: it stops.
+    await service.customer_message(conv.id, "c2", REFUND_Q)
+    await frames_until(sub, lambda f: f["type"] == "delta")
+    assert await service.interrupt(conv.id)
+    got = await frames_until(sub, lambda f: f["type"] == "retract")
+    assert got[-1]["reason"] == "interrupted"
+    await service.drain()
+    assert turns[-1].reason == "interrupted" and turns[-1].tier == "interrupted"
+    bots = [m for m in await store.messages(conv.id) if m.role == "bot"]
+    assert len(bots) == 1  # the interrupted answer was not stored as said
+    assert not await service.interrupt(conv.id)  # nothing left to stop
+    await bus.close()
+    await store.close()

@@ -8,6 +8,7 @@ from bot.core.turn import (
     UNGROUNDED,
     Delta,
     Retract,
+    Sentence,
     answer_question,
 )
 from bot.errors import InvalidInput, ModelError
@@ -76,13 +77,15 @@ def fake_ladder(*replies_per_tier):
     return ladder
 
 
-async def run(demo_kb, ladder):
+async def run(demo_kb, ladder, style="chat"):
     events = []
 
     async def listener(event):
         events.append(event)
 
-    outcome = await answer_question(REFUND_Q, demo_kb, ladder, threshold=0.5, listener=listener)
+    outcome = await answer_question(
+        REFUND_Q, demo_kb, ladder, threshold=0.5, listener=listener, style=style
+    )
     return outcome, events
 
 
@@ -155,3 +158,37 @@ async def test_strong_anger_goes_to_a_person_before_retrieval(demo_kb):
         "this is the WORST app ever, absolutely useless!!!", demo_kb, LADDER, threshold=0.5
     )
     assert outcome.reason == NEGATIVE_SENTIMENT and [s.stage for s in outcome.decision] == ["rules"]
+
+
+# -- the phone: sentences released one by one, each once the gate accepts it --------------
+
+GROUNDED_1 = "Yearly plans can be refunded within 30 days of purchase. [1]"
+
+
+async def test_on_the_phone_each_grounded_sentence_is_released_before_the_answer_ends(demo_kb):
+    ladder = fake_ladder([f"{GROUNDED_1} {GROUNDED_1.replace('Yearly', 'Annual')}"])
+    outcome, events = await run(demo_kb, ladder, style="phone")
+    sentences = [e for e in events if isinstance(e, Sentence)]
+    assert [s.text for s in sentences] == [GROUNDED_1, GROUNDED_1.replace("Yearly", "Annual")]
+    # The first sentence went out while the second was still being written.
+    first = events.index(sentences[0])
+    assert any(isinstance(e, Delta) for e in events[first + 1 :])
+    assert not outcome.escalated
+
+
+async def test_on_the_phone_nothing_after_an_unsupported_sentence_is_released(demo_kb):
+    invented = "You can also phone our hotline for a refund after 90 days. [1]"
+    ladder = fake_ladder(
+        [f"{GROUNDED_1} {invented} {GROUNDED_1}"],
+        ["Yearly plans can be refunded within 30 days. [1]"],
+    )
+    outcome, events = await run(demo_kb, ladder, style="phone")
+    first_attempt = [e.text for e in events if isinstance(e, Sentence) and e.attempt == 0]
+    assert first_attempt == [GROUNDED_1]  # the invented sentence and what followed: never
+    assert outcome.tier == "large"
+    assert any(isinstance(e, Retract) and e.attempt == 0 for e in events)
+
+
+async def test_in_a_chat_no_sentences_are_released(demo_kb):
+    _, events = await run(demo_kb, fake_ladder([GROUNDED_1]))
+    assert not any(isinstance(e, Sentence) for e in events)

@@ -224,3 +224,20 @@ def test_a_stranger_cannot_open_the_stream_without_a_start(phone_server):
             return ws.close_code
 
     assert asyncio.run(probe()) == 1008
+
+
+def test_without_an_auth_token_the_phone_routes_are_off(server):
+    """The chat server of the other tests has no Twilio token: 503 and a refused socket."""
+    import httpx
+
+    answer = httpx.post(f"{server.url}/telephony/twilio/voice", data={"CallSid": "CA1"})
+    assert answer.status_code == 503
+    assert "SUPPORTBOT_TWILIO_AUTH_TOKEN" in answer.json()["message"]
+
+    async def probe():
+        url = f"ws://127.0.0.1:{server.port}/telephony/twilio/stream"
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url)
+        return refused.value.response.status_code
+
+    assert asyncio.run(probe()) == 403

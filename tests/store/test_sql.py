@@ -311,3 +311,28 @@ async def test_report_facts_follow_each_conversation(store):
     assert answered.id not in {
         f.conversation_id for f in await store.report_facts(utcnow(), utcnow())
     }
+
+
+async def test_a_call_is_claimed_once_and_its_caller_rides_with_the_queue_entry(store):
+    assert await store.claim_call("CA1", "+15550001111", "t" * 64)
+    assert not await store.claim_call("CA1", "+15550001111", "u" * 64)  # a replay
+    call = await store.get_call("CA1")
+    assert call.conversation_id is None and call.stream_token_hash == "u" * 64
+    conv = await store.create_conversation(channel="phone", token_hash="h" * 64, visitor={})
+    await store.attach_call("CA1", conv.id)
+    await store.set_call_outcome("CA1", "callback")
+    await store.set_state(conv.id, State.QUEUED, reason="asked_for_human")
+    web = await new_conversation(store)
+    await store.set_state(web.id, State.QUEUED, reason="low_confidence")
+    entries = {q["conversation_id"]: q for q in await store.queue()}
+    assert entries[conv.id]["phone"] == "+15550001111" and entries[conv.id]["callback"]
+    assert entries[web.id]["phone"] is None and not entries[web.id]["callback"]
+    assert (await store.get_call("CA1")).outcome == "callback"
+    assert await store.get_call("CA2") is None
+
+
+async def test_concurrent_webhooks_of_one_call_claim_it_once(store):
+    claims = await asyncio.gather(
+        *(store.claim_call("CA9", "+1555", f"{i}" * 64) for i in range(5))
+    )
+    assert sorted(claims) == [False, False, False, False, True]
