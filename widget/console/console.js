@@ -129,6 +129,12 @@ function renderQueue(items) {
         el("time", { datetime: q.waiting_since, text: `waiting ${wait(since)}` }),
         el("p", { class: "summary", text: q.summary || "" }),
         q.email ? el("p", { class: "email", text: `Follow up by email: ${q.email}` }) : "",
+        q.phone
+          ? el("p", {
+              class: "phone",
+              text: q.callback ? `Call back: ${q.phone} (asked for a call back)` : `Caller: ${q.phone}`,
+            })
+          : "",
         el("button", { type: "button", text: "Take over", onclick: () => take(q.conversation_id) }),
       ),
     );
