@@ -152,19 +152,26 @@ async def test_speaking_over_the_bot_clears_its_audio_within_300_ms(phone_server
     assert any("spoke over the answer" in text for (text,) in notes), notes
 
 
+async def ask_to_be_handed_over(twilio, caller, words):
+    """A call that asks for a person; returns once the server closed the stream."""
+    sid = new_sid()
+    call = twilio.incoming(sid, caller=caller)
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
+        await stream.say(line_noise(0.4) + spoken(words) + line_noise(1.2))
+        await asyncio.wait_for(stream.closed.wait(), 60)
+        await asyncio.sleep(0.1)  # the last frames the fake was playing
+    return sid, call, stream
+
+
 async def test_asking_for_a_person_transfers_the_call_when_an_agent_is_online(phone_server, twilio):
     name = f"pat-{uuid.uuid4().hex[:6]}"
     phone_server.add_agent(name, "correct horse battery")
     agent = AgentClient(phone_server.url)
     await agent.login(name, "correct horse battery")
     try:
-        sid = new_sid()
-        call = twilio.incoming(sid, caller="+15550002222")
-        async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
-            await stream.say(
-                line_noise(0.4) + spoken("I want to talk to a person please.") + line_noise(1.2)
-            )
-            await asyncio.wait_for(stream.closed.wait(), 60)
+        sid, call, stream = await ask_to_be_handed_over(
+            twilio, "+15550002222", "I want to talk to a person please."
+        )
         assert stream.played.audio, "the caller was not told what happens"
         twiml = twilio.after_stream(call["action"], sid)
         assert twiml.find("Dial/Number").text == TRANSFER_TO
@@ -184,14 +191,9 @@ async def test_asking_for_a_person_transfers_the_call_when_an_agent_is_online(ph
 
 
 async def test_with_nobody_online_the_caller_is_offered_a_call_back(phone_server, twilio, whisper):
-    sid = new_sid()
-    call = twilio.incoming(sid, caller="+15550003333")
-    async with MediaStream(call["stream_url"], sid, call["parameters"]) as stream:
-        await stream.say(
-            line_noise(0.4) + spoken("Can I speak to a human agent?") + line_noise(1.2)
-        )
-        await asyncio.wait_for(stream.closed.wait(), 60)
-        await asyncio.sleep(0.1)
+    sid, call, stream = await ask_to_be_handed_over(
+        twilio, "+15550003333", "Can I speak to a human agent?"
+    )
     heard = transcript(whisper, stream).lower()
     assert "call you back" in heard, heard
     twiml = twilio.after_stream(call["action"], sid)
