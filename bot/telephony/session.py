@@ -200,29 +200,41 @@ class CallSession:
             utterance = await self._utterances.get()
             if self._closing:
                 continue
-            samples = mulaw.upsample(utterance.audio)
-            # The model loads on first use, which blocks too: both happen in the thread.
-            transcript = await asyncio.to_thread(self.voice.transcribe, samples)
-            if not transcript.text or self._closing:
-                continue  # noise, a cough: nothing was said
-            self._turns += 1
-            self._waiting = True
-            assert self.call is not None
-            await self.chat.customer_message(
-                self.conversation_id, f"{self.call.call_sid}:{self._turns}", transcript.text
-            )
+            try:
+                await self._heard(utterance)
+            except Exception:
+                # One bad utterance must not leave the rest of the call unheard.
+                log.exception("call %s: an utterance could not be handled", self.stream_sid)
+
+    async def _heard(self, utterance: TurnEnded) -> None:
+        samples = mulaw.upsample(utterance.audio)
+        # The model loads on first use, which blocks too: both happen in the thread.
+        transcript = await asyncio.to_thread(self.voice.transcribe, samples)
+        if not transcript.text or self._closing:
+            return  # noise, a cough: nothing was said
+        self._turns += 1
+        self._waiting = True
+        # Unique per stream: a stream Twilio reconnects starts counting again.
+        client_id = f"{self.stream_sid}:{self._turns}"
+        await self.chat.customer_message(self.conversation_id, client_id, transcript.text)
 
     async def _follow(self, subscription: Any) -> None:
         async for frame in subscription:
-            kind = frame.get("type")
-            if kind == "sentence":
-                self._say(str(frame["message_id"]), str(frame["text"]))
-            elif kind == "retract":
-                self._silence(str(frame["message_id"]))
-            elif kind == "message":
-                await self._message(frame["message"])
-            elif kind == "state" and frame.get("state") == "queued":
-                await self._hand_over()
+            try:
+                await self._on_frame(frame)
+            except Exception:
+                log.exception("call %s: a conversation event failed", self.stream_sid)
+
+    async def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "sentence":
+            self._say(str(frame["message_id"]), str(frame["text"]))
+        elif kind == "retract":
+            self._silence(str(frame["message_id"]))
+        elif kind == "message":
+            await self._message(frame["message"])
+        elif kind == "state" and frame.get("state") == "queued":
+            await self._hand_over()
 
     async def _speak(self) -> None:
         while True:
@@ -231,17 +243,24 @@ class CallSession:
                 continue
             self._synthesizing = True
             try:
-                speech = await asyncio.to_thread(self.voice.synthesize, said.text)
-                if said.message_id in self._silenced:
-                    continue
-                audio = mulaw.model_to_phone(speech.samples, speech.rate)
-                for message in twilio_wire.media(self.stream_sid, audio):
-                    await self.line.send(message)
-                name = f"{said.message_id}:{len(self._marks)}:{time.monotonic_ns()}"
-                self._marks[name] = said
-                await self.line.send(twilio_wire.mark(self.stream_sid, name))
+                await self._send_speech(said)
+            except Exception:
+                log.exception("call %s: a sentence could not be spoken", self.stream_sid)
+                if said.message_id == HANDOVER:
+                    self._handed_over.set()  # close the stream anyway: the transfer stands
             finally:
                 self._synthesizing = False
+
+    async def _send_speech(self, said: _Said) -> None:
+        speech = await asyncio.to_thread(self.voice.synthesize, said.text)
+        if said.message_id in self._silenced:
+            return
+        audio = mulaw.model_to_phone(speech.samples, speech.rate)
+        for message in twilio_wire.media(self.stream_sid, audio):
+            await self.line.send(message)
+        name = f"{said.message_id}:{len(self._marks)}:{time.monotonic_ns()}"
+        self._marks[name] = said
+        await self.line.send(twilio_wire.mark(self.stream_sid, name))
 
     # -- what the loops do ---------------------------------------------------------------
 
