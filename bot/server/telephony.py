@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
 from bot.server.state import Services
+from bot.server.uploads import error
 from bot.telephony import twiml
 from bot.telephony.session import CallSession
 
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 16 * 1024  # Twilio's webhook parameters are a few hundred bytes
 CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 XML = "application/xml"
-
-
-def _refuse(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
 def _public(request: Request, services: Services, path: str) -> str:
@@ -49,28 +46,27 @@ async def _signed_form(request: Request, services: Services) -> dict[str, str] |
     """The webhook's parameters, if Twilio signed them; else the response to give."""
     token = services.settings.twilio_auth_token
     if not token:
-        return _refuse(
-            503,
+        return error(
             "telephony_not_configured",
             "Phone calls are off: set SUPPORTBOT_TWILIO_AUTH_TOKEN to take them.",
         )
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        return _refuse(413, "too_large", f"Webhook bodies are limited to {MAX_FORM_BYTES} bytes.")
+        return error("too_large", f"Webhook bodies are limited to {MAX_FORM_BYTES} bytes.")
     try:
         params = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
-        return _refuse(400, "invalid_input", "The body is not form-encoded text.")
+        return error("invalid_input", "The body is not form-encoded text.")
     url = _public(request, services, request.url.path)
     if request.url.query:
         url += f"?{request.url.query}"
     signature = request.headers.get("x-twilio-signature", "")
     if not signature or not RequestValidator(token).validate(url, params, signature):
         log.warning("refused an unsigned or wrongly signed request to %s", request.url.path)
-        return _refuse(403, "bad_signature", "The request is not signed by Twilio.")
+        return error("bad_signature", "The request is not signed by Twilio.")
     call_sid = params.get("CallSid", "")
     if not CALL_SID.fullmatch(call_sid):
-        return _refuse(400, "invalid_input", "CallSid is missing or malformed.")
+        return error("invalid_input", "CallSid is missing or malformed.")
     return params
 
 

@@ -308,12 +308,10 @@ class CallSession:
             await self.line.send(twilio_wire.clear(self.stream_sid))
         self._marks.clear()
         self._silenced |= interrupted
-        stopped = await self.chat.interrupt(self.conversation_id)
+        await self.chat.interrupt(self.conversation_id)
         self._waiting = False
         for message_id in interrupted:
             await self._note_heard(message_id)
-        if stopped and not interrupted:
-            log.debug("call %s: caller spoke while the answer was written", self.stream_sid)
 
     async def _note_heard(self, message_id: str) -> None:
         """Record in the transcript how much of an answer the caller heard."""
@@ -330,8 +328,8 @@ class CallSession:
         if self._closing or self.call is None:
             return
         self._closing = True
-        call = await self.calls.store.get_call(self.call.call_sid) or self.call
-        handover = await self.calls.hand_over(call)
+        # The call's number, caller and conversation never change: no need to read it again.
+        handover = await self.calls.hand_over(self.call)
         self._say(HANDOVER, handover.say)
         with contextlib.suppress(TimeoutError):
             # Long enough for the words; a caller who hung up does not hold the socket.
