@@ -66,6 +66,7 @@ class Runtime:
         history: Sequence[tuple[str, str]] = (),
         images: Sequence[tuple[str, bytes]] = (),
         listener: Listener | None = None,
+        paused: str | None = None,
     ) -> TurnOutcome:
         """One turn through the configured knowledge base, ladder and limits."""
         s = self.settings
@@ -80,6 +81,7 @@ class Runtime:
             history=history,
             images=images,
             listener=listener,
+            paused=paused,
         )
 
     @property

@@ -97,6 +97,52 @@ class Settings(BaseSettings):
         "open /ws/chat; the server's own origin is always allowed.",
     )
 
+    # -- abuse limits, budgets and privacy (docs/security.md) --------------------------
+    messages_per_minute: float = Field(
+        default=20,
+        gt=0,
+        description="Customer messages (and other actions) one chat socket may send a minute; "
+        "a burst of a quarter of it (at least 5) is allowed. Other frames (typing): ten times it.",
+    )
+    ip_messages_per_minute: float = Field(
+        default=120,
+        gt=0,
+        description="Customer messages a minute from one client address over all its sockets "
+        "on this replica.",
+    )
+    sockets_per_ip: int = Field(
+        default=100, ge=1, description="Open chat sockets one client address may hold per replica."
+    )
+    idle_timeout: float = Field(
+        default=1800,
+        gt=0,
+        description="Seconds without a frame from the customer before a chat socket is "
+        "closed (the widget reconnects when the customer comes back).",
+    )
+    conversation_token_budget: int = Field(
+        default=60_000,
+        ge=0,
+        description="Model tokens (in + out) one conversation may spend on generative tiers; "
+        "past it the conversation goes to a person. 0: no limit.",
+    )
+    daily_budget_usd: float = Field(
+        default=0,
+        ge=0,
+        description="USD all conversations together may spend on models in the last 24 hours "
+        "(price table); past it generative tiers pause and questions go to people. 0: no limit.",
+    )
+    redact_pii: bool = Field(
+        default=True,
+        description="Replace email addresses, phone numbers and card numbers with placeholders "
+        "in what is sent to external (OpenAI-compatible) models.",
+    )
+    retention_days: float = Field(
+        default=0,
+        ge=0,
+        description="Erase conversations (messages, uploads, transcripts) with no activity for "
+        "this many days; checked hourly by the server. 0: keep them.",
+    )
+
     # -- uploads: voice notes and screenshots -----------------------------------------
     max_image_mb: float = Field(
         default=10, gt=0, description="Largest image upload (PNG, JPEG, WebP), in MiB."

@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from bot.chat.budget import Budget
 from bot.chat.staffing import Staffing, check_email
 from bot.chat.uploads import UploadService
 from bot.core import escalation
@@ -72,6 +73,7 @@ class Answerer(Protocol):
         history: Sequence[tuple[str, str]] = (),
         images: Sequence[tuple[str, bytes]] = (),
         listener: Listener | None = None,
+        paused: str | None = None,
     ) -> TurnOutcome: ...
 
 
@@ -95,6 +97,7 @@ class ChatService:
         uploads: UploadService | None = None,
         notify: Callable[[str, dict[str, Any]], None] | None = None,
         staffing: Staffing | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -106,6 +109,7 @@ class ChatService:
         self.notify = notify or (lambda kind, data: None)
         self.max_chars = max_chars
         self.on_turn = on_turn
+        self.budget = budget
         # Turns of one conversation run one at a time; a lock lives while someone holds it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -350,6 +354,7 @@ class ChatService:
                 )
 
         await self.bus.publish(topic, {"type": "typing", "role": "bot"})
+        paused = await self.budget.paused(conversation_id) if self.budget else None
         answering = asyncio.ensure_future(
             self.answer(
                 said,
@@ -357,6 +362,7 @@ class ChatService:
                 history=[(m.role, m.text) for m in earlier[-HISTORY_TURNS:]],
                 images=images,
                 listener=listener,
+                paused=paused,
             )
         )
         self._answering[conversation_id] = answering

@@ -30,9 +30,10 @@ def run_server(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
-        # Frames above 64 KiB are refused by the protocol layer with a clear error; this
-        # transport cap only stops a peer from making the server buffer megabytes.
-        ws_max_size=1024 * 1024,
+        # Frames above 64 KiB are refused by the protocol layer with a clear error and
+        # close 1009; this transport cap (which closes 1009 by itself) only stops a peer
+        # from making the server buffer megabytes first.
+        ws_max_size=256 * 1024,
         # Chat frames are small: compressing each one costs more CPU than it saves.
         ws_per_message_deflate=False,
         proxy_headers=True,

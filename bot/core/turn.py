@@ -31,6 +31,9 @@ NO_KNOWLEDGE = "no_knowledge"
 LOW_CONFIDENCE = "low_confidence"
 UNGROUNDED = "ungrounded"
 INTERNAL_ERROR = "internal_error"
+# The model budgets (docs/security.md): generative tiers are skipped past them.
+CONVERSATION_BUDGET = "conversation_budget"
+DAILY_BUDGET = "daily_budget"
 
 HUMAN_TIER = "human"
 
@@ -51,6 +54,11 @@ MESSAGES = {
     "message is saved and I'm passing it to a person from our support team.",
     REPEATED_FAILURE: "I'm sorry my answers haven't helped. I'm handing this to a person "
     "from our support team; they will see this whole conversation.",
+    CONVERSATION_BUDGET: "This conversation has reached the limit of automatic answers I can "
+    "write, so I'm handing it to a person from our support team; they will see everything "
+    "you've written.",
+    DAILY_BUDGET: "Automatic answers are paused for the moment, so I'm passing your question "
+    "to a person from our support team; they will see everything you've written.",
 }
 
 
@@ -217,8 +225,12 @@ async def answer_question(
     history: Sequence[tuple[str, str]] = (),
     images: Sequence[tuple[str, bytes]] = (),
     listener: Listener | None = None,
+    paused: str | None = None,
 ) -> TurnOutcome:
     """Run one turn. ``ladder`` is ``[(tier name, model), …]`` tried in order.
+
+    ``paused`` (a budget reason code) skips the generative tiers; with none left the
+    question goes to a person for that reason.
 
     With a ``listener``, each attempt's text is streamed as :class:`Delta` events as it
     is generated, and an attempt the gate (or the model) fails is followed by a
@@ -265,6 +277,12 @@ async def answer_question(
         )
         return escalate(LOW_CONFIDENCE, passages, confidence)
 
+    if paused is not None:
+        skipped = [tier for tier, model in ladder if model.generative]
+        ladder = [(tier, model) for tier, model in ladder if not model.generative]
+        decision.append(Step("budget", 0.0, {"paused": paused, "skipped": skipped}))
+        if not ladder:
+            return escalate(paused, passages, confidence)
     request = AnswerRequest(
         question=text, passages=passages, style=style, history=history, images=images
     )

@@ -43,5 +43,8 @@ class ChatModel(Protocol):
 
     name: str
     accepts_images: bool
+    # Writes its own text, so it spends tokens (money or CPU): the model budgets apply,
+    # and a paused budget skips it. The extractive answerer only quotes: False.
+    generative: bool
 
     def stream(self, request: AnswerRequest) -> AsyncIterator[str | Usage]: ...

@@ -47,6 +47,7 @@ class ExtractiveModel:
 
     name = "extractive"
     accepts_images = False
+    generative = False
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[str | Usage]:
         if not request.passages:

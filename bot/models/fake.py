@@ -22,6 +22,7 @@ class FakeModel:
     ) -> None:
         self.name = name
         self.accepts_images = accepts_images
+        self.generative = True
         self.delay = delay
         self.history: list[AnswerRequest] = []
         self._replies: deque[str | Exception] = deque()

@@ -36,6 +36,7 @@ def build_model(spec: str, settings: Settings, base_url: str | None) -> ChatMode
             max_tokens=settings.max_answer_tokens,
             accepts_images=name.startswith(_VISION_PREFIXES) or name in settings.vision,
             prices=settings.prices,
+            redact_pii=settings.redact_pii,
         )
     if kind == "gguf" and name:
         from bot.models.llama_cpp import LlamaCppModel, resolve_gguf

@@ -43,6 +43,7 @@ def resolve_gguf(name: str) -> Path:
 
 class LlamaCppModel:
     accepts_images = False
+    generative = True
 
     def __init__(
         self,

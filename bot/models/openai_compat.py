@@ -41,6 +41,7 @@ class OpenAIChatModel:
     """Streams answers from an OpenAI-compatible server."""
 
     accepts_images: bool
+    generative = True
 
     def __init__(
         self,
@@ -54,11 +55,13 @@ class OpenAIChatModel:
         temperature: float = 0.0,
         accepts_images: bool = False,
         prices: Mapping[str, tuple[float, float]] | None = None,
+        redact_pii: bool = False,
     ) -> None:
         self.model = model
         self.name = model
         self.accepts_images = accepts_images
         self.max_tokens = max_tokens
+        self.redact_pii = redact_pii
         self.temperature = temperature
         self.prices = dict(DEFAULT_PRICES) | dict(prices or {})
         self._client = openai.AsyncOpenAI(
@@ -77,7 +80,7 @@ class OpenAIChatModel:
             # cost 40% of the event loop with 50 conversations streaming at once.
             async with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
-                messages=cast(Any, build_messages(request, self.accepts_images)),
+                messages=cast(Any, build_messages(request, self.accepts_images, self.redact_pii)),
                 stream=True,
                 stream_options={"include_usage": True},
                 max_tokens=self.max_tokens,

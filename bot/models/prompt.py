@@ -11,6 +11,7 @@ import base64
 import re
 from typing import Any
 
+from bot.core.redact import redact
 from bot.models.base import AnswerRequest
 
 SYSTEM = """You are the customer-support assistant of a company. Answer the customer's \
@@ -41,15 +42,24 @@ def fence(text: str) -> str:
     return _TAGS.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
+def _same(text: str) -> str:
+    return text
+
+
 IMAGES_NOTE = (
     "\n\nThe customer's screenshots are attached: use them to understand the question; "
     "answer only from the passages."
 )
 
 
-def build_messages(request: AnswerRequest, with_images: bool = False) -> list[dict[str, Any]]:
+def build_messages(
+    request: AnswerRequest, with_images: bool = False, redact_pii: bool = False
+) -> list[dict[str, Any]]:
     """OpenAI chat ``messages`` for ``request`` (the screenshots as image parts when
-    ``with_images``)."""
+    ``with_images``). With ``redact_pii`` the customer's words (question and history)
+    have emails, phone and card numbers replaced (:mod:`bot.core.redact`); the
+    passages are the company's own text and go as they are."""
+    said = redact if redact_pii else _same
     passages = "\n\n".join(
         f'<passage n="{i}" title="{fence(p.title).replace(chr(34), chr(39))}">\n'
         f"{fence(p.text)}\n</passage>"
@@ -60,8 +70,8 @@ def build_messages(request: AnswerRequest, with_images: bool = False) -> list[di
     ]
     for role, text in request.history[-6:]:
         # Earlier turns give context for follow-ups ("and on Android?"), never facts.
-        messages.append({"role": "assistant" if role == "bot" else "user", "content": text})
-    question = f"Help-center passages:\n\n{passages}\n\nCustomer question: {request.question}"
+        messages.append({"role": "assistant" if role == "bot" else "user", "content": said(text)})
+    question = f"Help-center passages:\n\n{passages}\n\nCustomer question: {said(request.question)}"
     if not (with_images and request.images):
         messages.append({"role": "user", "content": question})
         return messages

@@ -24,6 +24,8 @@ from bot import __version__
 from bot.bus.memory import MemoryBus
 from bot.bus.redis import RedisBus
 from bot.chat.agents import AgentService
+from bot.chat.budget import Budget
+from bot.chat.privacy import Privacy
 from bot.chat.service import ChatService
 from bot.chat.staffing import Staffing
 from bot.chat.uploads import UploadService
@@ -31,6 +33,7 @@ from bot.chat.webhooks import Webhook
 from bot.errors import ConfigurationError
 from bot.runtime import Runtime
 from bot.server import console, telephony
+from bot.server.abuse import SocketLimits
 from bot.server.agent_ws import agent_socket
 from bot.server.assets import read_static
 from bot.server.chat_ws import chat_socket
@@ -44,6 +47,7 @@ from bot.telephony.session import Voice
 
 log = logging.getLogger(__name__)
 WORKER_THREADS = 64
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 def get_services(request: Request) -> Services:
@@ -108,6 +112,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             uploads=uploads,
             notify=webhook.emit if webhook else None,
             staffing=Staffing(store, settings.hours),
+            budget=Budget(
+                store,
+                conversation_tokens=settings.conversation_token_budget,
+                daily_usd=settings.daily_budget_usd,
+            ),
         )
         agents = AgentService(store, chat)
         calls = CallService(store, chat, settings.phone_transfer)
@@ -116,13 +125,28 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             synthesizer=lambda: rt.synthesizer,
             end_of_turn_ms=settings.phone_end_of_turn_ms,
         )
-        services = Services(settings, rt, store, bus, chat, uploads, agents, metrics, calls, voice)
+        services = Services(
+            settings,
+            rt,
+            store,
+            bus,
+            chat,
+            uploads,
+            agents,
+            metrics,
+            calls,
+            voice,
+            SocketLimits(settings),
+            Privacy(store, bus, settings.uploads_path),
+        )
         app.state.services = services
         warm = asyncio.create_task(_warm(services))
+        housekeeping = asyncio.create_task(_housekeeping(services))
         try:
             yield
         finally:
             warm.cancel()
+            housekeeping.cancel()
             await uploads.drain(timeout=10)
             await chat.drain(timeout=10)
             if webhook is not None:
@@ -144,6 +168,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         console.conversation_turns,
         methods=["GET"],
     )
+    app.add_api_route(
+        "/api/conversations/{conversation_id}",
+        console.erase_conversation,
+        methods=["DELETE"],
+    )
     app.add_api_route("/api/uploads", create_upload, methods=["POST"])
     app.add_api_route("/telephony/twilio/voice", telephony.voice, methods=["POST"])
     app.add_api_route("/telephony/twilio/after-stream", telephony.after_stream, methods=["POST"])
@@ -160,7 +189,21 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         )
 
     @app.post("/api/agent/login")
-    async def agent_login(services: ServicesDep, credentials: Credentials) -> JSONResponse:
+    async def agent_login(
+        request: Request, services: ServicesDep, credentials: Credentials
+    ) -> JSONResponse:
+        address = request.client.host if request.client else "unknown"
+        if wait := services.limits.logins.take(address):
+            return JSONResponse(
+                {
+                    "code": "rate_limited",
+                    "message": f"Too many sign-in attempts: the limit is "
+                    f"{services.limits.logins.rate.describe()}. Try again in "
+                    f"{max(1, round(wait))} s.",
+                },
+                status_code=429,
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
         token = await services.agents.login(credentials.name, credentials.password)
         if token is None:
             return JSONResponse(
@@ -245,6 +288,20 @@ async def _warm(services: Services) -> None:
         lambda: services.runtime.warm_perception(voice=phone), "Whisper, OCR or the phone voice"
     )
     services.perception = f"error: {failed}" if failed else "ok"
+
+
+async def _housekeeping(services: Services) -> None:
+    """Hourly: erase conversations past the retention period, and remove upload folders of
+    conversations erased on another replica. A failed round is logged and retried."""
+    days = services.settings.retention_days
+    while True:
+        try:
+            if days and (erased := await services.privacy.expire(days)):
+                log.info("retention: erased %d conversations older than %g days", erased, days)
+            await services.privacy.sweep()
+        except Exception:
+            log.exception("retention sweep failed; retrying in an hour")
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
 
 async def _load(load: Callable[[], None], what: str) -> str | None:

@@ -24,6 +24,7 @@ from bot.core import frames
 from bot.core.conversation import Event
 from bot.core.protocols import Subscription, conversation_topic
 from bot.errors import InvalidInput
+from bot.server.abuse import MESSAGE_TOO_BIG, TOO_MANY_REQUESTS, SocketGuard
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
 
@@ -32,6 +33,17 @@ HELLO_TIMEOUT = 10.0
 OUTBOX_LIMIT = 1000
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+NORMAL_CLOSURE = 1000
+CLOSING_FLUSH = 5.0  # seconds to send what is queued before a deliberate close
+
+
+class _Close(Exception):
+    """The reader ends the connection on purpose: ``frame`` says why, then ``code``."""
+
+    def __init__(self, code: int, frame: dict[str, Any]) -> None:
+        super().__init__(frame.get("message", ""))
+        self.code = code
+        self.frame = frame
 
 
 class _Outbox:
@@ -49,13 +61,26 @@ async def chat_socket(websocket: WebSocket) -> None:
         # Closing before accept answers the handshake with HTTP 403.
         await websocket.close(code=POLICY_VIOLATION)
         return
+    limits = services.limits
+    address = websocket.client.host if websocket.client else "unknown"
     await websocket.accept()
+    if not limits.sockets.acquire(address):
+        refusal = frames.FrameError(
+            "too_many_connections",
+            f"Too many open chat connections from your network: the limit is "
+            f"{limits.sockets.limit}. Close another chat window and try again.",
+        )
+        with contextlib.suppress(Exception):
+            await websocket.send_json(refusal.frame())
+            await websocket.close(code=TOO_MANY_REQUESTS)
+        return
     services.metrics.connections.labels("chat").inc()
     try:
-        await _serve(websocket, services)
+        await _serve(websocket, services, limits.guard(address))
     except WebSocketDisconnect:
         pass
     finally:
+        limits.sockets.release(address)
         services.metrics.connections.labels("chat").dec()
 
 
@@ -64,7 +89,7 @@ async def _fatal(websocket: WebSocket, error: frames.FrameError) -> None:
     await websocket.close(code=POLICY_VIOLATION)
 
 
-async def _serve(websocket: WebSocket, services: Services) -> None:
+async def _serve(websocket: WebSocket, services: Services, guard: SocketGuard) -> None:
     service = services.chat
     try:
         raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
@@ -116,17 +141,20 @@ async def _serve(websocket: WebSocket, services: Services) -> None:
             await websocket.send_json(event.frame())
         forwarder = _Forwarder(services, conversation.id, high + 1, outbox)
         tasks = [
-            asyncio.create_task(_read(websocket, service, conversation.id, outbox)),
+            asyncio.create_task(_read(websocket, service, conversation.id, outbox, guard)),
             asyncio.create_task(forwarder.run(subscription)),
             asyncio.create_task(_write(websocket, outbox)),
         ]
+        closing: _Close | None = None
         try:
             # The customer left (reader), or this socket fell too far behind (forwarder,
             # writer): either way the connection is over; a client resumes with last_seq.
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 error = task.exception()
-                if error is not None and not isinstance(error, WebSocketDisconnect):
+                if isinstance(error, _Close):
+                    closing = error
+                elif error is not None and not isinstance(error, WebSocketDisconnect):
                     log.error("chat socket failed", exc_info=error)
         finally:
             for task in tasks:
@@ -136,9 +164,22 @@ async def _serve(websocket: WebSocket, services: Services) -> None:
                     await task
         if websocket.application_state is WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await websocket.close(code=TRY_AGAIN_LATER)
+                if closing is None:
+                    await websocket.close(code=TRY_AGAIN_LATER)
+                else:
+                    # What was queued before the reason, then the reason, then the close.
+                    await asyncio.wait_for(_flush(websocket, outbox, closing), CLOSING_FLUSH)
+                    await websocket.close(code=closing.code)
     finally:
         await subscription.close()
+
+
+async def _flush(websocket: WebSocket, outbox: _Outbox, closing: _Close) -> None:
+    while not outbox.queue.empty():
+        frame = outbox.queue.get_nowait()
+        if frame is not None:
+            await websocket.send_json(frame)
+    await websocket.send_json(closing.frame)
 
 
 async def _write(websocket: WebSocket, outbox: _Outbox) -> None:
@@ -171,6 +212,17 @@ class _Forwarder:
             )
 
     async def forward(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == "erased":
+            # The conversation no longer exists: say so and end the connection; on 1008
+            # the widget forgets it and starts a new one.
+            raise _Close(
+                POLICY_VIOLATION,
+                {
+                    "type": "error",
+                    "code": "erased",
+                    "message": "This conversation was erased at your or our request.",
+                },
+            )
         seq = frame.get("seq")
         if not isinstance(seq, int):
             if frame.get("type") == "typing" and frame.get("role") == "customer":
@@ -193,10 +245,26 @@ class _Forwarder:
 
 
 async def _read(
-    websocket: WebSocket, service: ChatService, conversation_id: str, outbox: _Outbox
+    websocket: WebSocket,
+    service: ChatService,
+    conversation_id: str,
+    outbox: _Outbox,
+    guard: SocketGuard,
 ) -> None:
+    idle = guard.limits.idle_seconds
     while websocket.application_state is WebSocketState.CONNECTED:
-        message = await websocket.receive()
+        try:
+            message = await asyncio.wait_for(websocket.receive(), idle)
+        except TimeoutError:
+            minutes = f"{idle / 60:g} minutes" if idle >= 60 else f"{idle:g} seconds"
+            raise _Close(
+                NORMAL_CLOSURE,
+                frames.FrameError(
+                    "idle",
+                    f"Closed after {minutes} without activity. Your conversation is saved; "
+                    "it reconnects when you write again.",
+                ).frame(),
+            ) from None
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text")
@@ -207,12 +275,21 @@ async def _read(
             continue
         try:
             frame = frames.parse(raw)
+            refusal = guard.check(frame)
+            client_id = getattr(frame, "client_id", None)
+            if refusal is not None:
+                if refusal.close:
+                    raise _Close(TOO_MANY_REQUESTS, refusal.frame(client_id))
+                await outbox.put(refusal.frame(client_id))
+                continue
             try:
                 await _handle(frame, service, conversation_id, outbox)
             except InvalidInput as exc:
-                client_id = getattr(frame, "client_id", None)
                 raise frames.FrameError("invalid_input", str(exc), client_id=client_id) from exc
         except frames.FrameError as exc:
+            if exc.code == "too_large":
+                # Text frames are small; media goes through uploads. Nothing of it is kept.
+                raise _Close(MESSAGE_TOO_BIG, exc.frame()) from None
             await outbox.put(exc.frame())
 
 

@@ -15,12 +15,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.chat.agents import create_agent
+from bot.chat.service import hash_token
 from bot.core.conversation import utcnow
 from bot.core.report import summarize
 from bot.errors import InvalidInput
 from bot.server.assets import read_static
 from bot.server.state import Services
-from bot.server.uploads import agent_from_bearer, error
+from bot.server.uploads import agent_from_bearer, bearer, error
 
 # The console runs only its own script; connections to this server alone.
 CSP = (
@@ -102,3 +103,27 @@ async def conversation_turns(request: Request) -> Any:
         row["created_at"] = turn["created_at"].isoformat()
         out.append(row)
     return JSONResponse({"turns": out})
+
+
+async def erase_conversation(request: Request) -> Any:
+    """``DELETE /api/conversations/{id}``: erase a conversation everywhere.
+
+    Allowed to the customer (the conversation's own token as bearer) and to admins.
+    """
+    services: Services = request.app.state.services
+    conversation_id = request.path_params["conversation_id"]
+    token = bearer(request)
+    if token is None:
+        return error("unauthorized", "Send the conversation's token or an admin's token.")
+    by = "the customer"
+    found = await services.store.conversation_by_token(hash_token(token))
+    if found != conversation_id:
+        agent = await services.agents.authenticate(token)
+        if agent is None:
+            return error("unauthorized", "Send the conversation's token or an admin's token.")
+        if agent.role != "admin":
+            return error("forbidden", "Only an admin can erase conversations.")
+        by = f"admin {agent.name}"
+    if not await services.privacy.erase(conversation_id, by):
+        return error("not_found", "No such conversation.")
+    return Response(status_code=204)

@@ -33,6 +33,7 @@ STATUS = {
     "too_long": 422,
     "too_many_pixels": 422,
     "not_found": 404,
+    "forbidden": 403,
     "invalid_input": 400,
     "bad_signature": 403,
     "telephony_not_configured": 503,

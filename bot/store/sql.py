@@ -42,6 +42,7 @@ from bot.store.agent_rows import AgentRows
 from bot.store.call_rows import CallRows
 from bot.store.followup_rows import FollowupRows
 from bot.store.migrate import upgrade
+from bot.store.privacy_rows import PrivacyRows
 from bot.store.report_rows import ReportRows
 from bot.store.upload_rows import UploadRows
 
@@ -93,7 +94,7 @@ def _event(row: Any) -> Event:
     return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
 
 
-class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows):
+class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows, PrivacyRows):
     """Conversations, messages, events and uploads in a SQL database."""
 
     def __init__(self, url: str) -> None:

@@ -101,7 +101,7 @@ turns = Table(
     Column("tokens_out", Integer, nullable=False),
     Column("cost_usd", Float, nullable=False),
     Column("latency_ms", Float, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 feedback = Table(

@@ -201,3 +201,40 @@ def test_ingest_shows_a_progress_bar_on_a_terminal(tmp_path):
     assert process.returncode == 0
     assert b"Ingesting" in screen and b"/5" in screen  # the bar, counting files
     assert stdout.startswith("Ingested 5 added")  # the summary still goes to stdout
+
+
+def test_erase_removes_named_conversations_and_reports_unknown_ones(tmp_path):
+    import asyncio
+
+    from bot.core.conversation import Role
+    from bot.store.sql import SqlStore
+
+    async def two_conversations() -> tuple[str, str]:
+        store = SqlStore(f"sqlite:///{(tmp_path / 'supportbot.db').resolve()}")
+        await store.start()
+        ids = []
+        for token in "ab":
+            conv = await store.create_conversation(channel="web", token_hash=token * 64, visitor={})
+            await store.add_message(conv.id, Role.CUSTOMER, "my card is 4111 1111 1111 1111")
+            ids.append(conv.id)
+        await store.close()
+        return ids[0], ids[1]
+
+    async def exists(conversation_id: str) -> bool:
+        store = SqlStore(f"sqlite:///{(tmp_path / 'supportbot.db').resolve()}")
+        await store.start()
+        found = await store.get_conversation(conversation_id)
+        await store.close()
+        return found is not None
+
+    erased, kept = asyncio.run(two_conversations())
+    result = run(["erase", erased], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "erased 1 conversation"
+    assert not asyncio.run(exists(erased)) and asyncio.run(exists(kept))
+    again = run(["erase", erased], tmp_path)
+    assert again.returncode == 1 and f"no such conversation: {erased}" in again.stderr
+    nothing = run(["erase"], tmp_path)
+    assert nothing.returncode == 2 and "--inactive-days" in nothing.stderr
+    recent = run(["erase", "--inactive-days", "30"], tmp_path)
+    assert recent.stdout.strip() == "erased 0 conversations" and asyncio.run(exists(kept))

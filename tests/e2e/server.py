@@ -28,6 +28,12 @@ class ServerProcess:
             **os.environ,
             "SUPPORTBOT_DATA_DIR": str(data_dir),
             "SUPPORTBOT_LOG_LEVEL": "INFO",
+            # Every test client comes from 127.0.0.1, and a session's tests share one
+            # server: the per-address limits would throttle the suite, not an abuser.
+            # tests/e2e/test_hardening.py sets them low to test them.
+            "SUPPORTBOT_IP_MESSAGES_PER_MINUTE": "100000",
+            "SUPPORTBOT_MESSAGES_PER_MINUTE": "6000",
+            "SUPPORTBOT_SOCKETS_PER_IP": "100000",
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

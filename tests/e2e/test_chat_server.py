@@ -125,8 +125,13 @@ async def test_bad_frames_get_errors_and_the_conversation_goes_on(server):
     error = await customer.recv()
     assert error["code"] == "invalid_input" and "limit is 4000" in error["message"]
     assert error["client_id"] == "big"
+    # An oversized frame ends the connection (1009); the conversation goes on after a resume.
     await customer.ws.send(json.dumps({"type": "message", "client_id": "h", "text": "y" * 70_000}))
     assert "64 KiB" in (await customer.recv())["message"]
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await customer.recv()
+    assert closed.value.rcvd.code == 1009
+    await customer.connect()
     await customer.send({"type": "feedback", "message_id": "nope", "rating": "up"})
     assert (await customer.recv())["code"] == "invalid_input"
     await customer.send({"type": "message", "client_id": "a", "attachments": [{"upload_id": "u"}]})

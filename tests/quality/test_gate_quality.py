@@ -57,6 +57,7 @@ class Replay:
     decoding gives the same reply: replay it instead of generating it again."""
 
     accepts_images = False
+    generative = True
 
     def __init__(self, model, replies: dict[tuple[str, tuple[str, ...]], str]) -> None:
         self.model = model

@@ -336,3 +336,114 @@ async def test_concurrent_webhooks_of_one_call_claim_it_once(store):
         *(store.claim_call("CA9", "+1555", f"{i}" * 64) for i in range(5))
     )
     assert sorted(claims) == [False, False, False, False, True]
+
+
+async def _full_conversation(store, token: str):
+    """A conversation with a row in every table that can hold what was said in it."""
+    conv = await store.create_conversation(channel="phone", token_hash=token * 64, visitor={})
+    question, _, _ = await store.add_message(conv.id, Role.CUSTOMER, "my email is a@b.io")
+    answer, _, _ = await store.add_message(conv.id, Role.BOT, "answer [1]")
+    await store.record_turn(
+        TurnRecord(conv.id, question.id, answer.id, "mini", False, None, 0.7, [], 10, 5, 0.01, 9)
+    )
+    await store.record_feedback(conv.id, answer.id, "up")
+    await store.add_note(conv.id, "Dana", "customer is a VIP", "n1")
+    await store.set_contact_email(conv.id, "a@b.io")
+    await store.set_state(conv.id, State.QUEUED, reason="asked_for_human", summary="VIP")
+    await store.set_state(conv.id, State.AGENT, agent="Dana")
+    await store.set_state(conv.id, State.CLOSED)
+    await store.rate(conv.id, 5, "great", "Dana")
+    await store.add_upload(
+        Upload(
+            id=f"u-{token}",
+            conversation_id=conv.id,
+            kind="audio",
+            mime="audio/wav",
+            bytes=10,
+            path=f"{conv.id}/u-{token}.wav",
+            created_at=utcnow(),
+            meta={},
+        )
+    )
+    sid = f"CA{token * 32}"
+    await store.claim_call(sid, "+15550100", "s" * 64)
+    await store.attach_call(sid, conv.id)
+    return conv
+
+
+async def test_erasing_a_conversation_deletes_every_row_of_it_and_nothing_else(store):
+    from sqlalchemy import func, select
+
+    from bot.store import tables as t
+
+    erased = await _full_conversation(store, "a")
+    kept = await _full_conversation(store, "b")
+
+    async def rows(conversation_id):
+        counts = {}
+        async with store.engine.connect() as conn:
+            for table in (t.messages, t.events, t.turns, t.feedback, t.notes, t.csat, t.uploads):
+                counts[table.name] = await conn.scalar(
+                    select(func.count()).where(table.c.conversation_id == conversation_id)
+                )
+            counts["calls"] = await conn.scalar(
+                select(func.count()).where(t.calls.c.conversation_id == conversation_id)
+            )
+        return counts
+
+    assert all((await rows(erased.id)).values())  # every table had a row to erase
+    paths = await store.erase_conversation(erased.id)
+    assert paths == [f"{erased.id}/u-a.wav"]
+    assert not any((await rows(erased.id)).values())
+    assert await store.get_conversation(erased.id) is None
+    assert await store.events_after(erased.id, 0) == []
+    assert all((await rows(kept.id)).values())
+    assert await store.erase_conversation(erased.id) is None  # already gone
+
+
+async def test_inactive_conversations_are_those_without_a_recent_message(store):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.store import tables as t
+
+    old, recent, silent = [await new_conversation(store) for _ in range(3)]
+    await store.add_message(old.id, Role.CUSTOMER, "hi")
+    await store.add_message(recent.id, Role.CUSTOMER, "hi")
+    long_ago = utcnow() - timedelta(days=40)
+    async with store.engine.begin() as conn:
+        for conv in (old, recent, silent):
+            await conn.execute(
+                update(t.conversations)
+                .where(t.conversations.c.id == conv.id)
+                .values(created_at=long_ago)
+            )
+        await conn.execute(
+            update(t.messages)
+            .where(t.messages.c.conversation_id == old.id)
+            .values(created_at=long_ago)
+        )
+    cutoff = utcnow() - timedelta(days=30)
+    # The database may hold other tests' conversations, all of them recent.
+    assert set(await store.inactive_conversations(cutoff)) == {old.id, silent.id}
+    assert len(await store.inactive_conversations(cutoff, limit=1)) == 1
+
+
+async def test_spend_is_counted_per_conversation_and_over_a_period(store):
+    from datetime import timedelta
+
+    hour_ago = utcnow() - timedelta(hours=1)
+    before = await store.cost_since(hour_ago)  # other tests' turns on a shared database
+    a, b = await new_conversation(store), await new_conversation(store)
+    for conv, tokens_in, tokens_out, cost in ((a, 100, 20, 0.5), (a, 50, 5, 0.25), (b, 7, 3, 1.0)):
+        await store.record_turn(
+            TurnRecord(
+                conv.id, None, None, "mini", False, None, 0.7, [], tokens_in, tokens_out, cost, 1
+            )
+        )
+    assert await store.conversation_tokens(a.id) == 175
+    assert await store.conversation_tokens(b.id) == 10
+    assert await store.conversation_tokens("nobody") == 0
+    assert await store.cost_since(hour_ago) - before == pytest.approx(1.75)
+    assert await store.cost_since(utcnow() + timedelta(hours=1)) == 0.0

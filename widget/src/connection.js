@@ -7,6 +7,11 @@
 // else), and from the last seen seq on a reconnect.
 
 const BACKOFF = [500, 1000, 2000, 4000, 8000];
+// Close codes the server chooses: 1000 after the idle timeout (reconnect when the customer
+// acts, not before), 4429 when this client sent too much (wait before coming back).
+const IDLE = 1000;
+const TOO_MANY_REQUESTS = 4429;
+const SLOW_DOWN_MS = 30000;
 
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -106,8 +111,14 @@ export class Connection {
         this.save();
         this.onFrame({ type: "reset" });
       }
+      if (event.code === IDLE) {
+        // Closed for being idle: nothing is lost; the next send or a reload reconnects.
+        this.stopped = true;
+        this.onStatus("online");
+        return;
+      }
       this.onStatus(navigator.onLine === false ? "offline" : "connecting");
-      if (!this.stopped) this.connectSoon();
+      if (!this.stopped) this.connectSoon(event.code === TOO_MANY_REQUESTS ? SLOW_DOWN_MS : undefined);
     };
   }
 
@@ -132,6 +143,14 @@ export class Connection {
       this.settle(frame.message.client_id); // stored, even if its ack was lost
     }
     this.onFrame(frame);
+  }
+
+  // The server asked to wait (rate limit): the frame stays in the outbox and goes again.
+  retryLater(clientId, seconds) {
+    setTimeout(() => {
+      const frame = this.saved.outbox.find((f) => f.client_id === clientId);
+      if (frame && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    }, Math.max(1, seconds || 1) * 1000);
   }
 
   settle(clientId) {
