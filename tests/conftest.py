@@ -7,7 +7,8 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
+from bot.store.sql import SqlStore
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -135,3 +137,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'supportbot.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+async def backdate(
+    store: SqlStore, when: datetime, started: Sequence[str], spoke: Sequence[str] = ()
+) -> None:
+    """Move conversations' start (``started``) and all their messages (``spoke``) to ``when``:
+    the store sets both to now, and retention is about the past."""
+    from sqlalchemy import update
+
+    from bot.store import tables as t
+
+    async with store.engine.begin() as conn:
+        for conversation_id in started:
+            await conn.execute(
+                update(t.conversations)
+                .where(t.conversations.c.id == conversation_id)
+                .values(created_at=when)
+            )
+        for conversation_id in spoke:
+            await conn.execute(
+                update(t.messages)
+                .where(t.messages.c.conversation_id == conversation_id)
+                .values(created_at=when)
+            )

@@ -7,15 +7,13 @@ import os
 import time
 from datetime import timedelta
 
-from sqlalchemy import update
-
 from bot.bus.memory import MemoryBus
 from bot.chat.privacy import SWEEP_GRACE, Privacy
 from bot.chat.service import QUEUE_TOPIC
 from bot.core.conversation import Role, utcnow
 from bot.core.protocols import agent_topic, conversation_topic
-from bot.store import tables as t
 from bot.store.sql import SqlStore
+from tests.conftest import backdate
 
 
 async def _parts(tmp_path):
@@ -65,18 +63,7 @@ async def test_retention_erases_only_conversations_silent_for_longer(tmp_path):
     store, _, privacy = await _parts(tmp_path)
     old, old_folder = await _conversation(store, privacy.uploads_dir)
     new, new_folder = await _conversation(store, privacy.uploads_dir)
-    long_ago = utcnow() - timedelta(days=31)
-    async with store.engine.begin() as conn:
-        await conn.execute(
-            update(t.conversations)
-            .where(t.conversations.c.id == old.id)
-            .values(created_at=long_ago)
-        )
-        await conn.execute(
-            update(t.messages)
-            .where(t.messages.c.conversation_id == old.id)
-            .values(created_at=long_ago)
-        )
+    await backdate(store, utcnow() - timedelta(days=31), [old.id], [old.id])
     assert await privacy.expire(30) == 1
     assert await store.get_conversation(old.id) is None and not old_folder.exists()
     assert await store.get_conversation(new.id) is not None and new_folder.exists()

@@ -13,7 +13,7 @@ from bot.core.protocols import TurnRecord
 from bot.store import migrate
 from bot.store.sql import SqlStore, async_url
 from bot.store.tables import metadata
-from tests.conftest import fresh_postgres_database
+from tests.conftest import backdate, fresh_postgres_database
 
 
 @pytest.fixture
@@ -404,26 +404,11 @@ async def test_erasing_a_conversation_deletes_every_row_of_it_and_nothing_else(s
 async def test_inactive_conversations_are_those_without_a_recent_message(store):
     from datetime import timedelta
 
-    from sqlalchemy import update
-
-    from bot.store import tables as t
-
     old, recent, silent = [await new_conversation(store) for _ in range(3)]
     await store.add_message(old.id, Role.CUSTOMER, "hi")
     await store.add_message(recent.id, Role.CUSTOMER, "hi")
     long_ago = utcnow() - timedelta(days=40)
-    async with store.engine.begin() as conn:
-        for conv in (old, recent, silent):
-            await conn.execute(
-                update(t.conversations)
-                .where(t.conversations.c.id == conv.id)
-                .values(created_at=long_ago)
-            )
-        await conn.execute(
-            update(t.messages)
-            .where(t.messages.c.conversation_id == old.id)
-            .values(created_at=long_ago)
-        )
+    await backdate(store, long_ago, [old.id, recent.id, silent.id], [old.id])
     cutoff = utcnow() - timedelta(days=30)
     # The database may hold other tests' conversations, all of them recent.
     assert set(await store.inactive_conversations(cutoff)) == {old.id, silent.id}
