@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser widget demo test test-all lint format bench eval-gate eval-media clean
+.PHONY: install browser widget demo test test-all lint format bench soak eval-gate eval-media clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -39,7 +39,7 @@ test: install browser
 
 # Everything, slow tests included (benchmarks and model-quality runs excluded).
 test-all: install browser
-	$(VENV)/bin/pytest -m "not bench and not quality" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not bench and not quality and not soak" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check bot tests
@@ -53,6 +53,10 @@ format: install
 # Benchmarks print their figures (ratios against the bare components, same run).
 bench: install browser
 	$(VENV)/bin/pytest tests/benchmarks -m bench -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# Conversations back to back for 20 minutes (SUPPORTBOT_SOAK_SECONDS), server memory growth.
+soak: install
+	$(VENV)/bin/pytest tests/benchmarks/test_load_bench.py -m soak -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # The grounding gate against hand-labelled SmolLM2 answers (installs the local-llm extra:
 # llama-cpp-python compiles for about 5 minutes the first time).

@@ -82,6 +82,8 @@ class Runtime:
             images=images,
             listener=listener,
             paused=paused,
+            # A tier's whole answer, its retries included, within a bounded time.
+            attempt_timeout=s.model_timeout * (s.model_retries + 1),
         )
 
     @property

@@ -70,6 +70,10 @@ class MemoryBus:
     def has_subscribers(self, topic: str) -> bool:
         return bool(self._subscribers.get(topic))
 
+    def topics(self) -> list[str]:
+        """Topics with a subscriber in this process."""
+        return [topic for topic, subscribers in self._subscribers.items() if subscribers]
+
     async def _added(self, topic: str) -> None:
         """Hook for subclasses: the first local subscriber of ``topic`` arrived."""
 

@@ -5,6 +5,11 @@ One Redis connection per process listens for every topic that has a local
 subscriber (not one connection per WebSocket), and fans frames out locally. A
 frame published here also comes back from Redis and is delivered then, so local
 and remote subscribers see one order.
+
+Redis carries live frames; the database holds history. When Redis goes away, a
+publish is logged and dropped (the event is stored all the same), the listener
+reconnects and resubscribes, and then every local subscriber gets a ``resync``
+frame: a socket fills what it missed from the store.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bot.errors import BusUnavailable
 
 log = logging.getLogger(__name__)
 PREFIX = "supportbot:"
+RESYNC: dict[str, Any] = {"type": "resync"}
 
 
 class RedisBus(MemoryBus):
@@ -35,6 +41,7 @@ class RedisBus(MemoryBus):
         self._lock = asyncio.Lock()
         # Channels whose SUBSCRIBE Redis has not confirmed yet.
         self._confirming: dict[str, asyncio.Future[None]] = {}
+        self.dropped = 0  # frames not published while Redis was away
 
     async def start(self) -> None:
         try:
@@ -46,7 +53,13 @@ class RedisBus(MemoryBus):
         await self._redis.ping()
 
     async def publish(self, topic: str, frame: dict[str, Any]) -> None:
-        await self._redis.publish(PREFIX + topic, json.dumps(frame))
+        try:
+            await self._redis.publish(PREFIX + topic, json.dumps(frame))
+        except (RedisError, OSError) as exc:
+            # Live delivery is lost for this frame; history is in the store, and
+            # subscribers resync when the listener is back.
+            self.dropped += 1
+            log.warning("redis bus: a %s frame was not published: %s", frame.get("type"), exc)
 
     async def _added(self, topic: str) -> None:
         channel = PREFIX + topic
@@ -70,13 +83,23 @@ class RedisBus(MemoryBus):
                 await self._pubsub.unsubscribe(PREFIX + topic)
 
     async def _read(self) -> None:
+        broken = False
         while True:
             try:
+                if broken:
+                    await self._reconnect()
                 message = await self._pubsub.get_message(timeout=1.0)
             except (RedisError, OSError) as exc:
-                log.warning("redis bus: %s; retrying", exc)
+                if not broken:
+                    log.warning("redis bus: %s; reconnecting", exc)
+                broken = True
                 await asyncio.sleep(0.5)
                 continue
+            if broken:
+                broken = False
+                log.warning("redis bus: reconnected; subscribers resync from the store")
+                for topic in self.topics():
+                    self.deliver(topic, RESYNC)
             if message is None:
                 if not self._pubsub.subscribed:
                     await asyncio.sleep(0.05)
@@ -97,6 +120,13 @@ class RedisBus(MemoryBus):
                 log.warning("redis bus: dropped a malformed frame on %s", topic)
                 continue
             self.deliver(topic, frame)
+
+    async def _reconnect(self) -> None:
+        """Resubscribe every local topic on a fresh connection (raises while Redis is away)."""
+        await self._pubsub.reset()
+        channels = [PREFIX + topic for topic in self.topics()]
+        if channels:
+            await self._pubsub.subscribe(*channels)
 
     async def close(self) -> None:
         if self._reader is not None:

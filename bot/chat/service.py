@@ -46,7 +46,7 @@ from bot.core.turn import (
 )
 from bot.errors import InvalidInput, SupportBotError
 from bot.models.base import Style
-from bot.store.sql import SqlStore
+from bot.store.sql import STORE_ERRORS, SqlStore, retrying
 
 log = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
@@ -264,7 +264,9 @@ class ChatService:
 
     async def _after_customer_message(self, conversation_id: str, message: Message) -> None:
         async with self._lock(conversation_id):
-            conversation = await self.store.get_conversation(conversation_id)
+            # The message is stored: a database that is briefly away delays its answer,
+            # it does not drop it (reads are safe to repeat).
+            conversation = await retrying(lambda: self.store.get_conversation(conversation_id))
             if conversation is None:
                 return
             if conversation.state is State.CLOSED:
@@ -284,7 +286,7 @@ class ChatService:
 
     async def _turn(self, conversation_id: str, message: Message, channel: str = "web") -> None:
         started = time.perf_counter()
-        earlier = await self._history(conversation_id, exclude=message.id)
+        earlier = await retrying(lambda: self._history(conversation_id, exclude=message.id))
         # What the customer said in all forms: text, voice-note transcripts, screenshot text.
         said = build_query(message.text, message.attachments)[: self.max_chars]
         history = [*earlier, Exchange("customer", said)]
@@ -354,7 +356,8 @@ class ChatService:
                 )
 
         await self.bus.publish(topic, {"type": "typing", "role": "bot"})
-        paused = await self.budget.paused(conversation_id) if self.budget else None
+        budget = self.budget
+        paused = await retrying(lambda: budget.paused(conversation_id)) if budget else None
         answering = asyncio.ensure_future(
             self.answer(
                 said,
@@ -404,13 +407,16 @@ class ChatService:
         else:
             message_id = attempt_ids.get(outcome.attempt or 0, new_id())
             await flush(outcome.attempt or 0)  # the deltas add up to the final text
-            reply, event, _ = await self.store.add_message(
-                conversation_id,
-                Role.BOT,
-                outcome.answer,
-                message_id=message_id,
-                citations=[c.to_dict() for c in outcome.citations],
-                tier=outcome.tier,
+            # A database that is briefly away must not lose an answer already streamed.
+            reply, event, _ = await retrying(
+                lambda: self.store.add_message(
+                    conversation_id,
+                    Role.BOT,
+                    outcome.answer,
+                    message_id=message_id,
+                    citations=[c.to_dict() for c in outcome.citations],
+                    tier=outcome.tier,
+                )
             )
             await self._publish(event)
             reply_id = reply.id
@@ -426,22 +432,25 @@ class ChatService:
     ) -> None:
         """Keep the turn's decision path (the ``turns`` table) and count it in metrics."""
         latency = (time.perf_counter() - started) * 1000
-        await self.store.record_turn(
-            TurnRecord(
-                conversation_id=conversation_id,
-                message_id=message_id,
-                reply_id=reply_id,
-                tier=outcome.tier,
-                escalated=outcome.escalated,
-                reason=outcome.reason,
-                confidence=outcome.confidence,
-                decision=[{"stage": s.stage, "ms": s.ms, **s.detail} for s in outcome.decision],
-                tokens_in=outcome.usage.tokens_in,
-                tokens_out=outcome.usage.tokens_out,
-                cost_usd=outcome.usage.cost_usd,
-                latency_ms=round(latency, 2),
-            )
+        record = TurnRecord(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            reply_id=reply_id,
+            tier=outcome.tier,
+            escalated=outcome.escalated,
+            reason=outcome.reason,
+            confidence=outcome.confidence,
+            decision=[{"stage": s.stage, "ms": s.ms, **s.detail} for s in outcome.decision],
+            tokens_in=outcome.usage.tokens_in,
+            tokens_out=outcome.usage.tokens_out,
+            cost_usd=outcome.usage.cost_usd,
+            latency_ms=round(latency, 2),
         )
+        try:
+            await retrying(lambda: self.store.record_turn(record))
+        except STORE_ERRORS:
+            # The decision path is for operators; the customer's answer is already out.
+            log.exception("turn record of conversation %s lost", conversation_id)
         if self.on_turn is not None:
             self.on_turn(outcome, latency)
 
@@ -491,7 +500,12 @@ class ChatService:
         return reply
 
     async def _bot_says(self, conversation_id: str, text: str, tier: str | None) -> str:
-        message, event, _ = await self.store.add_message(conversation_id, Role.BOT, text, tier=tier)
+        message_id = new_id()  # fixed before the first attempt: a retry finds it, not a twin
+        message, event, _ = await retrying(
+            lambda: self.store.add_message(
+                conversation_id, Role.BOT, text, tier=tier, message_id=message_id
+            )
+        )
         await self._publish(event)
         return message.id
 

@@ -32,6 +32,7 @@ LOW_CONFIDENCE = "low_confidence"
 UNGROUNDED = "ungrounded"
 INTERNAL_ERROR = "internal_error"
 # The model budgets (docs/security.md): generative tiers are skipped past them.
+MODEL_UNAVAILABLE = "model_unavailable"  # every tier failed to answer at all
 CONVERSATION_BUDGET = "conversation_budget"
 DAILY_BUDGET = "daily_budget"
 
@@ -54,6 +55,9 @@ MESSAGES = {
     "message is saved and I'm passing it to a person from our support team.",
     REPEATED_FAILURE: "I'm sorry my answers haven't helped. I'm handing this to a person "
     "from our support team; they will see this whole conversation.",
+    MODEL_UNAVAILABLE: "I can't reach the service that writes my answers right now, so I'm "
+    "passing your question to a person from our support team; they will see everything "
+    "you've written.",
     CONVERSATION_BUDGET: "This conversation has reached the limit of automatic answers I can "
     "write, so I'm handing it to a person from our support team; they will see everything "
     "you've written.",
@@ -226,8 +230,12 @@ async def answer_question(
     images: Sequence[tuple[str, bytes]] = (),
     listener: Listener | None = None,
     paused: str | None = None,
+    attempt_timeout: float | None = None,
 ) -> TurnOutcome:
     """Run one turn. ``ladder`` is ``[(tier name, model), …]`` tried in order.
+
+    ``attempt_timeout`` bounds one tier's whole answer (a server that trickles tokens
+    never trips a per-read timeout): past it the tier counts as failed.
 
     ``paused`` (a budget reason code) skips the generative tiers; with none left the
     question goes to a person for that reason.
@@ -286,6 +294,7 @@ async def answer_question(
     request = AnswerRequest(
         question=text, passages=passages, style=style, history=history, images=images
     )
+    failed = 0  # tiers that could not answer at all (errors, timeouts), not gate failures
     for attempt, (tier, model) in enumerate(ladder):
         checked = _CheckedSentences(passages) if style == "phone" else None
 
@@ -304,9 +313,12 @@ async def answer_question(
         started = time.perf_counter()
         detail: dict[str, Any] = {"model": model.name}
         try:
-            raw, spent = await _stream(model, request, emit)
-        except ModelError as exc:
-            detail |= {"gate": "model_error", "error": str(exc)}
+            async with asyncio.timeout(attempt_timeout):
+                raw, spent = await _stream(model, request, emit)
+        except (ModelError, TimeoutError) as exc:
+            failed += 1
+            error = str(exc) or f"no complete answer within {attempt_timeout:g} s"
+            detail |= {"gate": "model_error", "error": error}
             decision.append(Step(f"answer:{tier}", _ms(started), detail))
             if listener is not None:
                 await listener(Retract(attempt, tier, "model_error"))
@@ -345,6 +357,8 @@ async def answer_question(
             )
         if listener is not None:
             await listener(Retract(attempt, tier, verdict.reason or "ungrounded"))
+    if ladder and failed == len(ladder):
+        return escalate(MODEL_UNAVAILABLE, passages, confidence)
     return escalate(UNGROUNDED, passages, confidence)
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -38,6 +38,7 @@ from bot.server.agent_ws import agent_socket
 from bot.server.assets import read_static
 from bot.server.chat_ws import chat_socket
 from bot.server.metrics import Metrics
+from bot.server.openapi import describe
 from bot.server.state import Services
 from bot.server.uploads import create_upload, get_upload
 from bot.settings import Settings
@@ -159,25 +160,24 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.add_api_websocket_route("/ws/chat", chat_socket)
     app.add_api_websocket_route("/ws/agent", agent_socket)
-    app.add_api_route("/console", console.console_page, methods=["GET"])
-    app.add_api_route("/console/{name}", console.console_assets, methods=["GET"])
-    app.add_api_route("/api/agent/agents", console.create_agent_account, methods=["POST"])
-    app.add_api_route("/api/agent/report", console.report, methods=["GET"])
-    app.add_api_route(
-        "/api/agent/conversations/{conversation_id}/turns",
-        console.conversation_turns,
-        methods=["GET"],
-    )
-    app.add_api_route(
-        "/api/conversations/{conversation_id}",
-        console.erase_conversation,
-        methods=["DELETE"],
-    )
-    app.add_api_route("/api/uploads", create_upload, methods=["POST"])
-    app.add_api_route("/telephony/twilio/voice", telephony.voice, methods=["POST"])
-    app.add_api_route("/telephony/twilio/after-stream", telephony.after_stream, methods=["POST"])
+    raw_routes: list[tuple[str, Callable[..., Any], str]] = [
+        ("/console", console.console_page, "GET"),
+        ("/console/{name}", console.console_assets, "GET"),
+        ("/api/agent/agents", console.create_agent_account, "POST"),
+        ("/api/agent/report", console.report, "GET"),
+        ("/api/agent/conversations/{conversation_id}/turns", console.conversation_turns, "GET"),
+        ("/api/conversations/{conversation_id}", console.erase_conversation, "DELETE"),
+        ("/api/uploads", create_upload, "POST"),
+        ("/api/uploads/{upload_id}", get_upload, "GET"),
+        ("/telephony/twilio/voice", telephony.voice, "POST"),
+        ("/telephony/twilio/after-stream", telephony.after_stream, "POST"),
+    ]
+    for path, endpoint, method in raw_routes:
+        # These read the request themselves: their inputs are described for OpenAPI.
+        app.add_api_route(
+            path, endpoint, methods=[method], openapi_extra=describe(endpoint.__name__)
+        )
     app.add_api_websocket_route("/telephony/twilio/stream", telephony.stream)
-    app.add_api_route("/api/uploads/{upload_id}", get_upload, methods=["GET"])
     if settings.origins:
         # The widget on an allowed site uploads from its own origin.
         app.add_middleware(

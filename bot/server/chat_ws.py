@@ -27,6 +27,7 @@ from bot.errors import InvalidInput
 from bot.server.abuse import MESSAGE_TOO_BIG, TOO_MANY_REQUESTS, SocketGuard
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
+from bot.store.sql import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT = 10.0
@@ -35,6 +36,7 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 NORMAL_CLOSURE = 1000
 CLOSING_FLUSH = 5.0  # seconds to send what is queued before a deliberate close
+UNAVAILABLE_RETRY = 2.0  # seconds a client waits before resending when the database failed
 
 
 class _Close(Exception):
@@ -223,6 +225,10 @@ class _Forwarder:
                     "message": "This conversation was erased at your or our request.",
                 },
             )
+        if frame.get("type") == "resync":
+            # The bus lost frames (Redis was away): take what was missed from the store.
+            await self._fill()
+            return
         seq = frame.get("seq")
         if not isinstance(seq, int):
             if frame.get("type") == "typing" and frame.get("role") == "customer":
@@ -232,16 +238,20 @@ class _Forwarder:
         if seq < self.expected:
             return
         if seq > self.expected:
-            missing: list[Event] = await self.services.store.events_after(
-                self.conversation_id, self.expected - 1
-            )
-            for event in missing:
-                if event.seq == self.expected:
-                    await self.outbox.put(event.frame())
-                    self.expected += 1
+            await self._fill()
             return
         await self.outbox.put(frame)
         self.expected += 1
+
+    async def _fill(self) -> None:
+        """Send the stored events from ``expected`` on, in order and once each."""
+        missing: list[Event] = await self.services.store.events_after(
+            self.conversation_id, self.expected - 1
+        )
+        for event in missing:
+            if event.seq == self.expected:
+                await self.outbox.put(event.frame())
+                self.expected += 1
 
 
 async def _read(
@@ -284,6 +294,21 @@ async def _read(
                 continue
             try:
                 await _handle(frame, service, conversation_id, outbox)
+            except STORE_ERRORS:
+                log.warning(
+                    "the database failed a %s frame; the client is asked to retry", frame.type
+                )
+                await outbox.put(
+                    {
+                        "type": "error",
+                        "code": "unavailable",
+                        "message": "We couldn't save that just now. It will be sent again in a "
+                        "moment; nothing is lost.",
+                        "retry_after": UNAVAILABLE_RETRY,
+                        **({"client_id": client_id} if client_id else {}),
+                    }
+                )
+                continue
             except InvalidInput as exc:
                 raise frames.FrameError("invalid_input", str(exc), client_id=client_id) from exc
         except frames.FrameError as exc:

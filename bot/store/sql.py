@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.core.conversation import (
@@ -45,6 +46,37 @@ from bot.store.migrate import upgrade
 from bot.store.privacy_rows import PrivacyRows
 from bot.store.report_rows import ReportRows
 from bot.store.upload_rows import UploadRows
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# What the store raises when the database is unreachable or fails a statement; a caller
+# that can tell the customer "try again" catches these. (IntegrityError, a conflict the
+# store resolves itself, is among them only as a SQLAlchemyError it let through.)
+STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, StoreUnavailable)
+
+
+# Waits between attempts of a write the bot's turn must not lose: about 8 s in all, the
+# "briefly unavailable" a database restart or a fail-over takes.
+RETRY_WAITS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+async def retrying(write: Callable[[], Awaitable[T]]) -> T:
+    """Run ``write`` again while the database is unreachable, for :data:`RETRY_WAITS`.
+
+    Only for idempotent writes (a fixed message id, a client id): an attempt whose
+    commit succeeded but whose answer was lost is then found, not written twice."""
+    for wait in (*RETRY_WAITS, None):
+        try:
+            return await write()
+        except IntegrityError:
+            raise
+        except STORE_ERRORS as exc:
+            if wait is None:
+                raise
+            log.warning("database unavailable (%s); retrying in %g s", type(exc).__name__, wait)
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def async_url(url: str) -> str:
@@ -228,26 +260,21 @@ class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows, Privac
     async def _by_client_id(
         self, conversation_id: str, client_id: str
     ) -> tuple[Message, Event] | None:
+        return await self._stored_message(
+            t.messages.c.conversation_id == conversation_id, t.messages.c.client_id == client_id
+        )
+
+    async def _stored_message(self, *where: Any) -> tuple[Message, Event] | None:
+        """The message matching ``where`` with its history event, if it is stored."""
         async with self.engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(t.messages).where(
-                            t.messages.c.conversation_id == conversation_id,
-                            t.messages.c.client_id == client_id,
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            row = (await conn.execute(select(t.messages).where(*where))).mappings().first()
             if row is None:
                 return None
             ev = (
                 (
                     await conn.execute(
                         select(t.events).where(
-                            t.events.c.conversation_id == conversation_id,
+                            t.events.c.conversation_id == row["conversation_id"],
                             t.events.c.seq == row["seq"],
                         )
                     )
@@ -304,10 +331,14 @@ class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows, Privac
                 )
                 ev = await self._add_event(conn, conversation_id, seq, "message", payload)
         except IntegrityError:
-            # The same client id raced in through another connection (or replica).
-            if client_id is None:
+            # The same client id raced in through another connection (or replica), or an
+            # earlier attempt with this message id committed though its answer was lost.
+            if client_id is not None:
+                seen = await self._by_client_id(conversation_id, client_id)
+            elif message_id is not None:
+                seen = await self._stored_message(t.messages.c.id == message_id)
+            else:
                 raise
-            seen = await self._by_client_id(conversation_id, client_id)
             if seen is None:
                 raise
             return seen[0], seen[1], False

@@ -192,3 +192,56 @@ async def test_on_the_phone_nothing_after_an_unsupported_sentence_is_released(de
 async def test_in_a_chat_no_sentences_are_released(demo_kb):
     _, events = await run(demo_kb, fake_ladder([GROUNDED_1]))
     assert not any(isinstance(e, Sentence) for e in events)
+
+
+async def test_a_tier_that_trickles_past_its_deadline_gives_way_to_the_next(demo_kb):
+    from bot.core.turn import Retract as R
+
+    slow = FakeModel("slow", delay=0.3)  # a word every 0.3 s: no read ever times out
+    slow.enqueue(["Yearly plans can be refunded within 30 days of purchase, " * 3 + "[1]"])
+    events = []
+
+    async def listen(event):
+        events.append(event)
+
+    outcome = await answer_question(
+        "how long do I have to ask for a refund on a yearly plan?",
+        demo_kb,
+        [("mini", slow), ("large", ExtractiveModel())],
+        threshold=0.45,
+        listener=listen,
+        attempt_timeout=0.8,
+    )
+    assert not outcome.escalated and outcome.tier == "large"
+    mini = next(s for s in outcome.decision if s.stage == "answer:mini")
+    assert mini.detail["gate"] == "model_error" and "within 0.8 s" in mini.detail["error"]
+    assert any(isinstance(e, R) and e.tier == "mini" for e in events)
+
+
+async def test_when_no_tier_can_answer_at_all_the_customer_is_told_so(demo_kb):
+    from bot.core.turn import MESSAGES, MODEL_UNAVAILABLE
+
+    down, also_down = FakeModel("mini"), FakeModel("large")
+    down.enqueue([ModelError("mini: HTTP 500 from the model server")])
+    also_down.enqueue([ModelError("large: the model server timed out")])
+    outcome = await answer_question(
+        "how long do I have to ask for a refund on a yearly plan?",
+        demo_kb,
+        [("mini", down), ("large", also_down)],
+        threshold=0.45,
+    )
+    assert outcome.escalated and outcome.reason == MODEL_UNAVAILABLE
+    assert outcome.answer == MESSAGES[MODEL_UNAVAILABLE] and "can't reach" in outcome.answer
+
+
+async def test_a_tier_that_fails_the_gate_is_not_an_outage(demo_kb):
+    inventor, down = FakeModel("mini"), FakeModel("large")
+    inventor.enqueue(["Refunds take 90 days and need a notarised letter. [1]"])
+    down.enqueue([ModelError("large: HTTP 500 from the model server")])
+    outcome = await answer_question(
+        "how long do I have to ask for a refund on a yearly plan?",
+        demo_kb,
+        [("mini", inventor), ("large", down)],
+        threshold=0.45,
+    )
+    assert outcome.escalated and outcome.reason == UNGROUNDED

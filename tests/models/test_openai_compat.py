@@ -122,6 +122,12 @@ async def test_a_stream_cut_midway_is_a_model_error(stub):
         await collect(model(stub, max_retries=0))
 
 
+async def test_a_stream_of_garbage_is_a_model_error(stub):
+    stub.script(replies=[{"text": "one two three", "garbage": True}])
+    with pytest.raises(ModelError, match="malformed stream"):
+        await collect(model(stub, max_retries=0))
+
+
 async def test_unreachable_server_is_a_model_error():
     m = OpenAIChatModel("m", api_key="k", base_url="http://127.0.0.1:9/v1", max_retries=0)
     with pytest.raises(ModelError):

@@ -126,6 +126,8 @@ def create_stub() -> FastAPI:
             return JSONResponse(_completion(model, text, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         cut_after = action.get("cut_after")
+        if action.get("garbage"):  # a broken server or proxy: not server-sent JSON events
+            return StreamingResponse(_garbage(model, tokens), media_type="text/event-stream")
         return StreamingResponse(
             _stream(model, tokens, usage if include_usage else None, script, cut_after),
             media_type="text/event-stream",
@@ -189,6 +191,12 @@ async def _stream(
             "usage": usage,
         }
         yield f"data: {json.dumps(payload)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+async def _garbage(model: str, tokens: list[str]) -> AsyncIterator[str]:
+    yield _chunk(model, {"content": tokens[0]})
+    yield 'data: {"choices": [{"delta": <html>502 Bad Gateway</html>\n\n'
     yield "data: [DONE]\n\n"
 
 

@@ -145,7 +145,8 @@ export class Connection {
     this.onFrame(frame);
   }
 
-  // The server asked to wait (rate limit): the frame stays in the outbox and goes again.
+  // The server asked to wait (rate limit, database away): the frame stays in the outbox
+  // and goes again.
   retryLater(clientId, seconds) {
     setTimeout(() => {
       const frame = this.saved.outbox.find((f) => f.client_id === clientId);

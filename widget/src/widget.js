@@ -243,7 +243,7 @@ export class SupportChat extends HTMLElement {
         this.typingTimer = setTimeout(() => (this.$typing.textContent = ""), 6000);
         break;
       case "error":
-        if (f.code === "rate_limited" && f.client_id) {
+        if ((f.code === "rate_limited" || f.code === "unavailable") && f.client_id) {
           this.conn.retryLater(f.client_id, f.retry_after); // kept, sent again shortly
         } else if (f.client_id) {
           this.conn.settle(f.client_id); // refused for good: do not resend it
