@@ -25,6 +25,7 @@ import pytest
 import websockets
 
 from tests.benchmarks.conftest import percentile, report
+from tests.conftest import fresh_postgres_database
 from tests.e2e.client import Customer, bot_message
 from tests.e2e.server import ServerProcess
 from tests.stubs.openai_stub import StubServer, free_port
@@ -101,8 +102,19 @@ async def echo_round_trips(url: str, count: int) -> list[float]:
     return list(samples)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request):
+    """The conversation database: SQLite in the data dir, or a fresh PostgreSQL one."""
+    if request.param == "sqlite":
+        yield "sqlite", {}
+        return
+    with fresh_postgres_database() as url:
+        yield "postgres", {"SUPPORTBOT_DATABASE_URL": url}
+
+
 @pytest.mark.bench
-async def test_idle_sockets_and_a_burst_of_conversations(tmp_path):
+async def test_idle_sockets_and_a_burst_of_conversations(tmp_path, database):
+    kind, database_env = database
     echo_port = free_port()
     echo = subprocess.Popen([sys.executable, "-c", ECHO, str(echo_port)])
     try:
@@ -113,6 +125,7 @@ async def test_idle_sockets_and_a_burst_of_conversations(tmp_path):
                 "SUPPORTBOT_MINI_BASE_URL": stub.base_url,
                 "SUPPORTBOT_LARGE": "none",
                 "SUPPORTBOT_LOG_LEVEL": "WARNING",
+                **database_env,
             }
             with ServerProcess(tmp_path / "server", env) as server:
                 assert server.process is not None
@@ -141,6 +154,7 @@ async def test_idle_sockets_and_a_burst_of_conversations(tmp_path):
         echo.wait(10)
     assert len(firsts) == ACTIVE  # every conversation was answered by the stub
     figures: dict[str, float | int | str] = {
+        "database": kind,
         "idle sockets": IDLE,
         "server KiB per idle socket": round(per_socket, 1),
         "echo server KiB per idle socket": round(echo_per_socket, 1),
@@ -160,7 +174,7 @@ async def test_idle_sockets_and_a_burst_of_conversations(tmp_path):
         "ack p50 / echo p50": round(percentile(acks, 50) / percentile(bare, 50), 2),
         "ack p99 / echo p99": round(percentile(acks, 99) / percentile(bare, 99), 2),
     }
-    report("load", figures)
+    report(f"load-{kind}", figures)
 
 
 @pytest.mark.soak
