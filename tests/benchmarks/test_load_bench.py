@@ -51,6 +51,16 @@ asyncio.run(main())
 """
 
 
+def _env(stub: StubServer) -> dict[str, str]:
+    """The stub as the only model tier; warnings only (a log line per turn costs CPU)."""
+    return {
+        "SUPPORTBOT_MINI": "openai:stub-mini",
+        "SUPPORTBOT_MINI_BASE_URL": stub.base_url,
+        "SUPPORTBOT_LARGE": "none",
+        "SUPPORTBOT_LOG_LEVEL": "WARNING",
+    }
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -120,14 +130,7 @@ async def test_idle_sockets_and_a_burst_of_conversations(tmp_path, database):
     try:
         with StubServer() as stub:
             stub.script(ttft=D)
-            env = {
-                "SUPPORTBOT_MINI": "openai:stub-mini",
-                "SUPPORTBOT_MINI_BASE_URL": stub.base_url,
-                "SUPPORTBOT_LARGE": "none",
-                "SUPPORTBOT_LOG_LEVEL": "WARNING",
-                **database_env,
-            }
-            with ServerProcess(tmp_path / "server", env) as server:
+            with ServerProcess(tmp_path / "server", _env(stub) | database_env) as server:
                 assert server.process is not None
                 await asyncio.sleep(2)
                 echo_url = f"ws://127.0.0.1:{echo_port}"
@@ -183,13 +186,7 @@ async def test_soak(tmp_path):
     seconds = float(os.environ.get("SUPPORTBOT_SOAK_SECONDS", "1200"))
     with StubServer() as stub:
         stub.script(ttft=0.05)
-        env = {
-            "SUPPORTBOT_MINI": "openai:stub-mini",
-            "SUPPORTBOT_MINI_BASE_URL": stub.base_url,
-            "SUPPORTBOT_LARGE": "none",
-            "SUPPORTBOT_LOG_LEVEL": "WARNING",
-        }
-        with ServerProcess(tmp_path / "server", env) as server:
+        with ServerProcess(tmp_path / "server", _env(stub)) as server:
             assert server.process is not None
             pid = server.process.pid
             turns = 0
