@@ -41,7 +41,6 @@ class RedisBus(MemoryBus):
         self._lock = asyncio.Lock()
         # Channels whose SUBSCRIBE Redis has not confirmed yet.
         self._confirming: dict[str, asyncio.Future[None]] = {}
-        self.dropped = 0  # frames not published while Redis was away
 
     async def start(self) -> None:
         try:
@@ -58,7 +57,6 @@ class RedisBus(MemoryBus):
         except (RedisError, OSError) as exc:
             # Live delivery is lost for this frame; history is in the store, and
             # subscribers resync when the listener is back.
-            self.dropped += 1
             log.warning("redis bus: a %s frame was not published: %s", frame.get("type"), exc)
 
     async def _added(self, topic: str) -> None:

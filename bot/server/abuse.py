@@ -36,7 +36,8 @@ LOGINS = Rate(per_minute=10, burst=5)  # agent login attempts per address
 
 @dataclass(frozen=True)
 class Refusal:
-    """A frame refused for its rate; ``close`` when the connection must end."""
+    """A frame refused for now (its rate, or the database away): the ``error`` frame says
+    when to send it again; ``close`` when the connection must end."""
 
     code: str
     message: str

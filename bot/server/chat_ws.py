@@ -24,7 +24,7 @@ from bot.core import frames
 from bot.core.conversation import Event
 from bot.core.protocols import Subscription, conversation_topic
 from bot.errors import InvalidInput
-from bot.server.abuse import MESSAGE_TOO_BIG, TOO_MANY_REQUESTS, SocketGuard
+from bot.server.abuse import MESSAGE_TOO_BIG, TOO_MANY_REQUESTS, Refusal, SocketGuard
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
 from bot.store.sql import STORE_ERRORS
@@ -217,14 +217,10 @@ class _Forwarder:
         if frame.get("type") == "erased":
             # The conversation no longer exists: say so and end the connection; on 1008
             # the widget forgets it and starts a new one.
-            raise _Close(
-                POLICY_VIOLATION,
-                {
-                    "type": "error",
-                    "code": "erased",
-                    "message": "This conversation was erased at your or our request.",
-                },
+            erased = frames.FrameError(
+                "erased", "This conversation was erased at your or our request."
             )
+            raise _Close(POLICY_VIOLATION, erased.frame())
         if frame.get("type") == "resync":
             # The bus lost frames (Redis was away): take what was missed from the store.
             await self._fill()
@@ -298,16 +294,13 @@ async def _read(
                 log.warning(
                     "the database failed a %s frame; the client is asked to retry", frame.type
                 )
-                await outbox.put(
-                    {
-                        "type": "error",
-                        "code": "unavailable",
-                        "message": "We couldn't save that just now. It will be sent again in a "
-                        "moment; nothing is lost.",
-                        "retry_after": UNAVAILABLE_RETRY,
-                        **({"client_id": client_id} if client_id else {}),
-                    }
+                unavailable = Refusal(
+                    "unavailable",
+                    "We couldn't save that just now. It will be sent again in a moment; "
+                    "nothing is lost.",
+                    UNAVAILABLE_RETRY,
                 )
+                await outbox.put(unavailable.frame(client_id))
                 continue
             except InvalidInput as exc:
                 raise frames.FrameError("invalid_input", str(exc), client_id=client_id) from exc
