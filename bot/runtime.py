@@ -55,7 +55,10 @@ class Runtime:
     @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(
-            self.store, self.embedder, max_bytes=int(self.settings.max_document_mb * 1024 * 1024)
+            self.store,
+            self.embedder,
+            max_bytes=int(self.settings.max_document_mb * 1024 * 1024),
+            screen_instructions=self.settings.screen_instructions,
         )
 
     async def answer(

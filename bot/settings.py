@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="Largest file `supportbot ingest` accepts, in MiB; "
         "larger files are reported and skipped.",
     )
+    screen_instructions: bool = Field(
+        default=True,
+        description="At ingest, hold back sentences written to the assistant rather than "
+        "the reader (ignore previous instructions, fake system lines, remote images, "
+        "directions about handing over); `supportbot ingest` lists each one.",
+    )
     max_question_chars: int = Field(
         default=4000, ge=10, description="Longest question accepted, in characters."
     )

@@ -70,6 +70,8 @@ def ingest(
         report = ingestor.run(paths, prune=prune)
     for source, reason in report.failed:
         typer.echo(f"skipped {source}: {reason}", err=True)
+    for source, finding in report.withheld:
+        typer.echo(f"withheld from {source} ({finding.family}): {finding.sentence}", err=True)
     typer.echo(report.summary())
     if report.failed and not (report.added or report.updated or report.unchanged):
         raise typer.Exit(1)

@@ -13,7 +13,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.core.types import Chunk
@@ -21,6 +21,7 @@ from bot.errors import DocumentError
 from bot.knowledge.chunking import CHUNKER_VERSION, chunk_sections
 from bot.knowledge.embedder import Embedder, Vectors
 from bot.knowledge.loaders import is_supported, load_document
+from bot.knowledge.screening import RULES_VERSION, Finding, screen
 from bot.knowledge.store import ChromaStore, FileChunks, FileRecord
 
 ProgressCallback = Callable[[int, int, str], None]  # (files done, files total, current source)
@@ -49,6 +50,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unsupported types met in a folder walk
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    # Sentences held back because they address the assistant (bot.knowledge.screening).
+    withheld: list[tuple[str, Finding]] = field(default_factory=list)  # (source, finding)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -66,6 +69,11 @@ class IngestReport:
         ]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (unsupported type)")
+        if self.withheld:
+            n = len(self.withheld)
+            parts.append(
+                f"{n} sentence{'' if n == 1 else 's'} withheld (instructions to the assistant)"
+            )
         return f"Ingested {', '.join(parts)}; {self.chunks} chunks written in {self.seconds:.1f}s."
 
 
@@ -96,21 +104,40 @@ class Ingestor:
     """Runs ingestion batches against one store with one embedder."""
 
     def __init__(
-        self, store: ChromaStore, embedder: Embedder, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        screen_instructions: bool = True,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.max_bytes = max_bytes
+        self.screen_instructions = screen_instructions
 
     def fingerprint(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()[:32]
-        return f"{digest}:c{CHUNKER_VERSION}:{self.embedder.name}:{self.embedder.max_tokens}"
-
-    def chunk(self, source: str, data: bytes) -> list[Chunk]:
-        document = load_document(source, data)
-        return chunk_sections(
-            document.sections, self.embedder.count_tokens, self.embedder.max_tokens
+        # The screening rules are part of it: new rules re-screen every document.
+        screening = f"s{RULES_VERSION}" if self.screen_instructions else "s0"
+        return (
+            f"{digest}:c{CHUNKER_VERSION}:{self.embedder.name}:{self.embedder.max_tokens}"
+            f":{screening}"
         )
+
+    def chunk(self, source: str, data: bytes) -> tuple[list[Chunk], list[Finding]]:
+        """The file's chunks, and the sentences screening held back from them."""
+        document = load_document(source, data)
+        sections = document.sections
+        findings: list[Finding] = []
+        if self.screen_instructions:
+            screened = []
+            for section in sections:
+                result = screen(section.text)
+                findings.extend(result.findings)
+                screened.append(replace(section, text=result.text))
+            sections = screened
+        chunks = chunk_sections(sections, self.embedder.count_tokens, self.embedder.max_tokens)
+        return chunks, findings
 
     def run(
         self, paths: Sequence[Path], prune: bool = False, progress: ProgressCallback | None = None
@@ -186,13 +213,14 @@ class Ingestor:
             report.unchanged.append(file.source)
             return None
         try:
-            chunks = self.chunk(file.source, data)
+            chunks, findings = self.chunk(file.source, data)
         except DocumentError as exc:
             report.failed.append((file.source, exc.reason))
             return None
         except Exception as exc:  # one hostile file must not sink the batch
             report.failed.append((file.source, f"could not be parsed ({type(exc).__name__})"))
             return None
+        report.withheld.extend((file.source, finding) for finding in findings)
         return FileChunks(file.source, chunks, fingerprint, file.root, previous is not None)
 
     def _write(self, batch: list[FileChunks], vectors: Vectors, report: IngestReport) -> None:

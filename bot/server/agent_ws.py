@@ -17,7 +17,7 @@ import json
 import logging
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from bot.chat.agents import AgentActionRefused, AgentService
 from bot.chat.service import QUEUE_TOPIC
@@ -49,7 +49,12 @@ class _AgentSession:
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
-            await self.ws.send_json(frame)
+            try:
+                await self.ws.send_json(frame)
+            except (WebSocketDisconnected, RuntimeError) as exc:
+                # The console went away between frames (a dropped network): the same
+                # ending as a disconnect seen on receive, not a server error.
+                raise WebSocketDisconnect(1006) from exc
 
     async def queue_snapshot(self) -> None:
         await self.send({"type": "queue", "conversations": await self.services.store.queue()})
@@ -116,7 +121,12 @@ class _AgentSession:
     def spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and not isinstance(task.exception(), WebSocketDisconnect | None):
+            log.error("agent socket task failed", exc_info=task.exception())
 
     async def handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")

@@ -39,8 +39,14 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServerProcess:
+        self.start()
+        self.wait_ready()
+        return self
+
+    def start(self) -> None:
+        """Start the process (on the same port after a :meth:`crash`); not yet ready."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "demo", "--port", str(self.port)],
                 cwd=ROOT,
@@ -48,8 +54,12 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self.wait_ready()
-        return self
+
+    def crash(self) -> None:
+        """SIGKILL: no drain, no goodbye frames, whatever was in flight is cut."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import re
+import threading
 import uuid
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -181,6 +184,129 @@ def test_after_hours_email_presence_rating_and_report(after_hours_server, browse
     chat.locator(".launcher").click()
     expect(chat.locator(".msg.system").last).to_contain_text("closed")
     expect(chat.locator("form.card.rating")).to_have_count(0)
+    customer_ctx.close()
+    agent_ctx.close()
+    assert errors == []
+
+
+class _Shop(http.server.BaseHTTPRequestHandler):
+    """A customer's site without any CSP of its own; a path it is asked for is
+    a leak under ``/leak/`` (an image or frame that some output made the browser fetch)."""
+
+    page = b""
+    leaks: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(self.page)
+            return
+        if self.path.startswith("/leak/"):
+            self.leaks.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_hostile_output_loads_nothing_and_runs_nothing_in_widget_or_console(
+    server, stub, browser, agent_name, host_port
+):
+    shop = f"http://127.0.0.1:{host_port}"
+    _Shop.page = (
+        f'<!doctype html><html><body><script src="{server.url}/widget.js" '
+        f'data-server="{server.url}" async></script></body></html>'
+    ).encode()
+    _Shop.leaks = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), _Shop)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    def hostile(who: str) -> str:
+        return (
+            f"{who} ![pixel]({shop}/leak/{who}-md.png?q=secret) "
+            f'<img src="{shop}/leak/{who}-img.png"> <iframe src="{shop}/leak/{who}-frame">'
+            f"</iframe> <script>window.__xss='{who}'</script> [link](javascript:window.__xss=1)"
+        )
+
+    # The model streams the exfiltration markup; the gate then withdraws it (the address
+    # is in no passage) and the conversation goes to a person.
+    stub.script(replies=[{"text": hostile("model") + " [1]"}], tokens_per_second=40)
+    customer_ctx, agent_ctx, customer, console, errors = two_pages(browser)
+    requests: list[str] = []
+    for context in (customer_ctx, agent_ctx):
+        context.on("request", lambda r: requests.append(r.url))
+    try:
+        customer.goto(f"{shop}/")
+        chat = customer.locator("support-chat")
+        chat.locator(".launcher").click()
+        chat.locator("textarea").fill(hostile("customer"))
+        chat.locator("textarea").press("Enter")
+        expect(chat).to_have_attribute("data-state", "queued", timeout=30_000)
+        log_in(console, server.url, agent_name, "correct horse battery")
+        entry = console.locator("#queue li", has_text="customer ![pixel]").last
+        entry.get_by_role("button", name="Take over").click()
+        transcript = console.locator("#transcript")
+        expect(transcript.locator(".msg.customer").last).to_contain_text("<script>")
+        console.get_by_label("Reply to the customer").fill(hostile("agent"))
+        console.get_by_role("button", name="Send reply").click()
+        expect(chat.locator(".msg.agent")).to_contain_text("<iframe src=")
+        expect(transcript.locator(".msg.agent").last).to_contain_text("<iframe src=")
+        for page in (customer, console):
+            assert page.evaluate("window.__xss") is None
+        # The widget renders links it can vouch for (http/https) but fetches nothing.
+        assert chat.locator("img, iframe, script").count() == 0
+        assert transcript.locator("img, iframe, script").count() == 0
+    finally:
+        customer_ctx.close()
+        agent_ctx.close()
+        httpd.shutdown()
+    assert _Shop.leaks == []
+    assert not [u for u in requests if "/leak/" in u or u.startswith("javascript:")]
+    assert errors == []
+
+
+def test_a_console_that_reconnects_misses_nothing_and_shows_nothing_twice(
+    server, browser, agent_name
+):
+    """Chatwoot #14934: an agent who reconnects must see what was said meanwhile."""
+    customer_ctx, agent_ctx, customer, console, errors = two_pages(browser)
+    routes = []
+
+    def through(route):
+        route.connect_to_server()
+        routes.append(route)
+
+    console.route_web_socket(re.compile(r"/ws/agent$"), through)
+    chat = open_widget(customer, server.url)
+    first = f"first {uuid.uuid4().hex[:6]}: {REFUND_Q}"
+    chat.locator("textarea").fill(first)
+    chat.locator("textarea").press("Enter")
+    expect(chat.locator(".msg.bot[data-id] .sources")).to_have_count(1, timeout=30_000)
+    chat.get_by_role("button", name="Talk to a person").click()
+    expect(chat).to_have_attribute("data-state", "queued")
+    log_in(console, server.url, agent_name, "correct horse battery")
+    entry = console.locator("#queue li", has_text=first[:12]).last
+    entry.get_by_role("button", name="Take over").click()
+    transcript = console.locator("#transcript")
+    expect(transcript.locator(".msg.customer")).to_have_count(1)
+    routes[-1].close(code=4000, reason="network lost")  # the agent's socket drops
+    expect(console.locator("#status")).to_contain_text("Reconnecting")
+    for text in ("second, while the agent is away", "third, while the agent is away"):
+        chat.locator("textarea").fill(text)
+        chat.locator("textarea").press("Enter")
+    expect(chat.locator(".msg.customer[data-id]")).to_have_count(3)
+    # The console reconnects by itself and takes its conversation again.
+    expect(transcript.locator(".msg.customer")).to_have_text(
+        [re.compile("first"), re.compile("second"), re.compile("third")], timeout=15_000
+    )
+    console.get_by_label("Reply to the customer").fill("I'm back, sorry about that.")
+    console.get_by_role("button", name="Send reply").click()
+    expect(chat.locator(".msg.agent")).to_contain_text("I'm back")
+    expect(transcript.locator(".msg.agent")).to_have_count(1)
+    assert len(routes) >= 2  # it did go through a second socket
     customer_ctx.close()
     agent_ctx.close()
     assert errors == []

@@ -59,6 +59,12 @@ function send(frame) {
 
 function receive(f) {
   const c = f.conversation_id ? conversation(f.conversation_id) : null;
+  // Taking a conversation again (after a reconnect) replays its whole history: show
+  // each event once, keyed by its seq.
+  if (c && (f.type === "message" || f.type === "state") && typeof f.seq === "number") {
+    if (c.seen.has(f.seq)) return;
+    c.seen.add(f.seq);
+  }
   switch (f.type) {
     case "welcome":
       me = f.agent.name;
@@ -85,7 +91,12 @@ function receive(f) {
       c.log.append(el("div", { class: "event", text: `The customer rated this ${f.rating.score}/5${f.rating.comment ? `: ${f.rating.comment}` : ""}` }));
       break;
     case "assigned":
-      for (const id of f.conversations) addAssigned(id);
+      for (const id of f.conversations) {
+        addAssigned(id);
+        // A new socket (a reconnect): follow again what this page followed, so what was
+        // said while it was away arrives and live frames go on.
+        if (convs.get(id)?.followed) send({ type: "take", conversation_id: id });
+      }
       break;
     case "message":
       addMessage(c, f.message);
@@ -149,12 +160,13 @@ function wait(since) {
 function conversation(id) {
   if (!convs.has(id)) {
     const log = el("div", { class: "transcript", role: "log", "aria-live": "polite" });
-    convs.set(id, { state: "", log, turns: null });
+    convs.set(id, { state: "", log, turns: null, seen: new Set(), followed: false });
   }
   return convs.get(id);
 }
 
 function take(id) {
+  conversation(id).followed = true;
   send({ type: "take", conversation_id: id });
   addAssigned(id);
   open(id);

@@ -29,7 +29,8 @@ export class Connection {
     this.onFrame = onFrame;
     this.onStatus = onStatus; // "connecting" | "online" | "offline"
     this.ws = null;
-    this.lastSeq = 0;
+    this.lastSeq = 0; // every event up to here has arrived: the resume point
+    this.ahead = new Set(); // events that arrived past a gap
     this.attempt = 0;
     this.timer = 0;
     this.stopped = false;
@@ -108,6 +109,7 @@ export class Connection {
         delete this.saved.conversation_id;
         delete this.saved.token;
         this.lastSeq = 0;
+        this.ahead.clear();
         this.save();
         this.onFrame({ type: "reset" });
       }
@@ -128,8 +130,17 @@ export class Connection {
     this.timer = setTimeout(() => !this.ws && this.connect(), wait);
   }
 
+  // The resume point only moves over events that all arrived: an ack (or a live frame)
+  // can overtake an earlier event still on its way, and resuming past that event would
+  // skip it for good. A replay that repeats an event is harmless (messages are keyed by id).
+  noteSeq(seq) {
+    if (seq <= this.lastSeq) return;
+    this.ahead.add(seq);
+    while (this.ahead.delete(this.lastSeq + 1)) this.lastSeq += 1;
+  }
+
   receive(frame) {
-    if (typeof frame.seq === "number") this.lastSeq = Math.max(this.lastSeq, frame.seq);
+    if (typeof frame.seq === "number") this.noteSeq(frame.seq);
     if (frame.type === "welcome") {
       this.attempt = 0;
       this.saved.conversation_id = frame.conversation_id;
