@@ -13,6 +13,7 @@ resume.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -23,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from bot.chat.budget import Budget
+from bot.chat.recovery import TurnLeases
 from bot.chat.staffing import Staffing, check_email
 from bot.chat.uploads import UploadService
 from bot.core import escalation
@@ -98,6 +100,7 @@ class ChatService:
         notify: Callable[[str, dict[str, Any]], None] | None = None,
         staffing: Staffing | None = None,
         budget: Budget | None = None,
+        leases: TurnLeases | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -110,6 +113,8 @@ class ChatService:
         self.max_chars = max_chars
         self.on_turn = on_turn
         self.budget = budget
+        # Without leases a turn cut by a crash stays unanswered (bot.chat.recovery).
+        self.leases = leases
         # Turns of one conversation run one at a time; a lock lives while someone holds it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -262,8 +267,14 @@ class ChatService:
 
     # -- the bot's turn ------------------------------------------------------------------
 
+    def resume_turn(self, conversation_id: str, message: Message) -> None:
+        """Answer a stored question whose turn died with another process (the caller
+        holds the conversation's lease: bot.chat.recovery)."""
+        self._spawn(self._after_customer_message(conversation_id, message))
+
     async def _after_customer_message(self, conversation_id: str, message: Message) -> None:
-        async with self._lock(conversation_id):
+        leased = self.leases.held(conversation_id) if self.leases else contextlib.nullcontext()
+        async with leased, self._lock(conversation_id):
             # The message is stored: a database that is briefly away delays its answer,
             # it does not drop it (reads are safe to repeat).
             conversation = await retrying(lambda: self.store.get_conversation(conversation_id))

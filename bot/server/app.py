@@ -26,6 +26,7 @@ from bot.bus.redis import RedisBus
 from bot.chat.agents import AgentService
 from bot.chat.budget import Budget
 from bot.chat.privacy import Privacy
+from bot.chat.recovery import TurnLeases, recover_forever
 from bot.chat.service import ChatService
 from bot.chat.staffing import Staffing
 from bot.chat.uploads import UploadService
@@ -104,6 +105,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                     "SUPPORTBOT_WEBHOOK_URL needs SUPPORTBOT_WEBHOOK_SECRET to sign its events"
                 )
             webhook = Webhook(settings.webhook_url, settings.webhook_secret)
+        leases = TurnLeases(store)
         chat = ChatService(
             store,
             bus,
@@ -118,6 +120,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
                 conversation_tokens=settings.conversation_token_budget,
                 daily_usd=settings.daily_budget_usd,
             ),
+            leases=leases,
         )
         agents = AgentService(store, chat)
         calls = CallService(store, chat, settings.phone_transfer)
@@ -143,11 +146,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         app.state.services = services
         warm = asyncio.create_task(_warm(services))
         housekeeping = asyncio.create_task(_housekeeping(services))
+        # Questions whose turn died with a process (this one before a restart, or another
+        # replica) are answered here once their lease lapses.
+        recovery = asyncio.create_task(recover_forever(store, leases, chat.resume_turn))
         try:
             yield
         finally:
             warm.cancel()
             housekeeping.cancel()
+            recovery.cancel()
             await uploads.drain(timeout=10)
             await chat.drain(timeout=10)
             if webhook is not None:

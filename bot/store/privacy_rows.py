@@ -20,6 +20,7 @@ from bot.store import tables as t
 
 # Every table with a conversation_id, children before the conversation.
 _CHILDREN = (
+    t.turn_leases,
     t.events,
     t.turns,
     t.feedback,

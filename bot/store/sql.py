@@ -42,6 +42,7 @@ from bot.store import tables as t
 from bot.store.agent_rows import AgentRows
 from bot.store.call_rows import CallRows
 from bot.store.followup_rows import FollowupRows
+from bot.store.lease_rows import LeaseRows
 from bot.store.migrate import upgrade
 from bot.store.privacy_rows import PrivacyRows
 from bot.store.report_rows import ReportRows
@@ -126,7 +127,7 @@ def _event(row: Any) -> Event:
     return Event(row["conversation_id"], row["seq"], row["type"], dict(row["payload"]))
 
 
-class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows, PrivacyRows):
+class SqlStore(UploadRows, AgentRows, FollowupRows, ReportRows, CallRows, PrivacyRows, LeaseRows):
     """Conversations, messages, events and uploads in a SQL database."""
 
     def __init__(self, url: str) -> None:

@@ -90,7 +90,7 @@ turns = Table(
         nullable=False,
         index=True,
     ),
-    Column("message_id", String(36)),
+    Column("message_id", String(36), index=True),
     Column("reply_id", String(36)),
     Column("tier", String(32), nullable=False),
     Column("escalated", Boolean, nullable=False),
@@ -187,6 +187,22 @@ agent_presence = Table(
     Column("agent_id", String(36), ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(8), nullable=False),  # online | away
     Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Which process answers a conversation's questions now (bot.chat.recovery): renewed while
+# its turns are queued or running; once it lapses (the process died), any replica may
+# answer the question left without a turn.
+turn_leases = Table(
+    "turn_leases",
+    metadata,
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("holder", String(36), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
 )
 
 # The customer's rating of a conversation an agent closed (the latest one counts).
