@@ -12,14 +12,22 @@ with BM25 (colloquial questions share few words with the help center), so the
 lexical side widens the pool instead of voting. Whether the best passage is good
 enough to answer from is a separate, absolute signal:
 :func:`bot.core.confidence.confidence`.
+
+When Chroma cannot be reached (a Chroma server restarting), search goes on from the
+in-memory snapshot: the BM25 hits, their similarity computed by embedding their text
+here (the same model wrote the stored vectors), without the dense-only neighbours.
+Chroma is tried again after ``RETRY_SECONDS``; :attr:`HybridKnowledgeBase.degraded`
+says why it is skipped (``/readyz`` shows it).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -31,7 +39,11 @@ from bot.knowledge.embedder import Embedder, Vectors
 from bot.knowledge.lexical import LexicalIndex
 from bot.knowledge.store import ChromaStore
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 LEXICAL_CANDIDATES = 10  # BM25 hits added to the dense pool
+RETRY_SECONDS = 5.0  # how long an unreachable Chroma is skipped before the next try
 # A section that contains the error code the customer quoted is almost surely the one:
 # identifiers outweigh any difference in wording.
 IDENTIFIER_BOOST = 0.3
@@ -72,6 +84,25 @@ class HybridKnowledgeBase:
         self._lexical: LexicalIndex | None = None  # an immutable snapshot, swapped whole
         self._generation = -1
         self._checked = 0.0
+        self._skip_until = 0.0  # Chroma unreachable: skipped until then
+        self.degraded: str | None = None  # why searches run without Chroma, or None
+
+    def _chroma(self, call: Callable[[], T]) -> T | None:
+        """``call`` on Chroma, or None while it is unreachable (then skipped for a while)."""
+        if time.monotonic() < self._skip_until:
+            return None
+        try:
+            result = call()
+        except Exception as exc:  # the client raises transport and server errors alike
+            if self.degraded is None:
+                log.warning("Chroma unreachable (%s): searching the in-memory index only", exc)
+            self.degraded = f"vector store unreachable ({type(exc).__name__})"
+            self._skip_until = time.monotonic() + RETRY_SECONDS
+            return None
+        if self.degraded is not None:
+            log.warning("Chroma reachable again")
+            self.degraded = None
+        return result
 
     def _index(self) -> LexicalIndex:
         """The current snapshot; never waits for a rebuild except the very first one.
@@ -90,8 +121,8 @@ class HybridKnowledgeBase:
         now = time.monotonic()
         if now - self._checked >= self.refresh_seconds:
             self._checked = now
-            generation = self.store.generation()
-            if generation != self._generation:
+            generation = self._chroma(self.store.generation)
+            if generation is not None and generation != self._generation:
                 if not len(current):  # nothing to serve meanwhile: wait for the first data
                     with self._rebuild_lock:
                         if generation != self._generation:
@@ -117,6 +148,11 @@ class HybridKnowledgeBase:
         finally:
             self._rebuild_lock.release()
 
+    def probe(self) -> str | None:
+        """Ask Chroma whether it is there (readiness checks); why not, or None."""
+        self._chroma(self.store.generation)
+        return self.degraded
+
     def refresh(self) -> None:
         """Rebuild the snapshot now and wait for it (after an ingest in this process)."""
         with self._rebuild_lock:
@@ -131,9 +167,10 @@ class HybridKnowledgeBase:
         vector = self.queries.embed(query)
         # A chunk written since the snapshot was built is not in it yet: it is skipped
         # until the next snapshot (``refresh_seconds`` plus the rebuild time).
+        nearest = self._chroma(lambda: self.store.nearest(vector, self.candidates)) or []
         dense = [
             (chunk, similarity)
-            for chunk_id, similarity in self.store.nearest(vector, self.candidates)
+            for chunk_id, similarity in nearest
             if (chunk := lexical.chunk(chunk_id)) is not None
         ]
         lexical_hits = lexical.top(terms, LEXICAL_CANDIDATES)
@@ -161,9 +198,13 @@ class HybridKnowledgeBase:
             offer(chunk, similarity)
         # Lexical-only hits have no similarity yet: compare their stored vectors.
         missing = [c for c, _ in lexical_hits if c.section_key not in candidates]
-        stored = self.store.vectors([c.id for c in missing])
+        stored = self._chroma(lambda: self.store.vectors([c.id for c in missing]))
+        if stored is None and missing:
+            # Without Chroma: embed them here (the same model wrote the stored vectors).
+            vectors = self.embedder.embed([c.embedding_text() for c in missing])
+            stored = {c.id: v for c, v in zip(missing, vectors, strict=True)}
         for chunk in missing:
-            if chunk.id in stored:
+            if stored and chunk.id in stored:
                 offer(chunk, float(np.dot(stored[chunk.id], vector)))
         # Only identifiers move the order, so only they are computed for every candidate;
         # term coverage feeds the confidence of the passages actually returned.

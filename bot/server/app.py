@@ -242,10 +242,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             checks["knowledge"] = f"error: {services.warm_error}"
         else:
             checks["knowledge"] = "ok" if services.warmed.is_set() else "loading"
+            kb = services.runtime.knowledge
+            why = await asyncio.to_thread(kb.probe) if services.warmed.is_set() else None
+            if why:
+                # Still answering (from the in-memory index), and every replica shares the
+                # Chroma server: taking them all out of rotation would help nobody.
+                checks["knowledge"] = f"degraded: {why}; searching the in-memory index only"
         # Whisper and OCR load after the knowledge base; text turns need not wait for them.
         checks["perception"] = services.perception
         ready = not services.perception.startswith("error") and all(
-            v == "ok" for k, v in checks.items() if k != "perception"
+            v == "ok" or v.startswith("degraded") for k, v in checks.items() if k != "perception"
         )
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -16,6 +16,7 @@ from tests.conftest import REDIS_URL, fresh_postgres_database
 from tests.e2e.client import Customer, bot_message, queued
 from tests.e2e.server import ServerProcess
 from tests.faultproxy import FaultProxy
+from tests.knowledge.test_chroma_server import chroma_url  # noqa: F401 (a fixture)
 
 REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -174,3 +175,55 @@ async def test_redis_away_and_back_loses_no_event(faulty, stub):
     await customer.say("and for a monthly plan?")
     await customer.until(bot_message, timeout=20)
     await customer.close()
+
+
+@pytest.fixture(scope="module")
+def chroma_behind_proxy(tmp_path_factory, stub, chroma_url):
+    """A server whose knowledge base is a Chroma server reached through a cuttable proxy."""
+    target = urlsplit(chroma_url)
+    with FaultProxy(target.hostname or "127.0.0.1", target.port or 8000) as proxy:
+        env = {
+            "SUPPORTBOT_CHROMA_URL": f"http://127.0.0.1:{proxy.port}",
+            "SUPPORTBOT_COLLECTION": "faults",
+            "SUPPORTBOT_MINI": "openai:stub-mini",
+            "SUPPORTBOT_MINI_BASE_URL": stub.base_url,
+            "SUPPORTBOT_LARGE": "none",
+        }
+        with ServerProcess(tmp_path_factory.mktemp("chroma-faults"), env) as server:
+            yield server, proxy
+
+
+async def _answer(server: ServerProcess, question: str) -> dict:
+    customer = Customer(server.ws_url)
+    await customer.connect()
+    await customer.say(question)
+    message = (await customer.until(bot_message))[-1]["message"]
+    await customer.close()
+    return message
+
+
+async def test_a_chroma_server_away_degrades_search_instead_of_failing_turns(
+    chroma_behind_proxy,
+):
+    server, proxy = chroma_behind_proxy
+    normal = await _answer(server, REFUND_Q)
+    assert normal["tier"] == "mini" and "30 days" in normal["text"]
+    proxy.cut()
+    try:
+        # /readyz asks Chroma itself: it tells before any customer's search fails.
+        body = await _ready(server, True)
+        assert body["checks"]["knowledge"].startswith("degraded: vector store unreachable")
+        started = time.monotonic()
+        degraded = await _answer(server, "my sync icon is red and says E-2041")
+        assert degraded["tier"] == "mini", degraded  # answered, not handed over
+        assert degraded["citations"][0]["source"] == "troubleshooting/sync-errors.md"
+        assert time.monotonic() - started < 15
+        body = await _ready(server, True)
+        assert body["checks"]["knowledge"].startswith("degraded: vector store unreachable")
+    finally:
+        proxy.restore()
+    await asyncio.sleep(6)  # Chroma is tried again after 5 s
+    again = await _answer(server, REFUND_Q)
+    assert again["tier"] == "mini" and "30 days" in again["text"]
+    body = await _ready(server, True)
+    assert body["checks"]["knowledge"] == "ok"
