@@ -16,7 +16,6 @@ from tests.conftest import REDIS_URL, fresh_postgres_database
 from tests.e2e.client import Customer, bot_message, queued
 from tests.e2e.server import ServerProcess
 from tests.faultproxy import FaultProxy
-from tests.knowledge.test_chroma_server import chroma_url  # noqa: F401 (a fixture)
 
 REFUND_Q = "how long do I have to ask for a refund on a yearly plan?"
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
