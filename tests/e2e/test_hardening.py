@@ -251,3 +251,39 @@ async def test_the_log_holds_no_message_text_tokens_or_addresses(hardened):
     assert TOKENS
     for secret in (SECRET_WORDS, "jane@example.com", "4111 1111", REFUND_Q[:30], *TOKENS):
         assert secret not in log
+
+
+def test_the_widget_resends_what_was_refused_and_stays_quiet_after_an_idle_close(hardened, browser):
+    """In Chromium: nine messages typed at once (two past the burst of seven) all reach
+    the server once, in order; after the idle close the widget opens no socket until
+    the customer writes again."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    page = context.new_page()
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(hardened.url)
+    chat = page.locator("support-chat")
+    chat.locator(".launcher").click()
+    box = chat.locator("textarea")
+    for i in range(9):
+        box.fill(f"widget message {i}")
+        box.press("Enter")
+    # Refused twice with retry_after (about 2 s apart), resent by the widget, then stored.
+    expect(chat.locator(".msg.customer[data-id]")).to_have_count(9, timeout=20_000)
+    page.reload()  # what the server has, in the order it has it
+    chat.locator(".launcher").click()
+    expect(chat.locator(".msg.customer")).to_have_text(
+        [f"widget message {i}" for i in range(9)], timeout=15_000
+    )
+    opened = len(sockets)
+    page.wait_for_timeout((IDLE_SECONDS + 4) * 1000)  # closed for being idle meanwhile
+    assert len(sockets) == opened  # and not reopened by itself
+    box.fill("back after a break")
+    box.press("Enter")
+    expect(chat.locator(".msg.customer[data-id]").last).to_have_text(
+        "back after a break", timeout=15_000
+    )
+    assert len(sockets) == opened + 1
+    context.close()
