@@ -110,8 +110,22 @@ async def _recv(ws: Any, timeout: float) -> Frame:
     return frame
 
 
+class _Client:
+    """A client that runs sessions until the chaos has dropped enough connections."""
+
+    async def session(self, chaos: Chaos) -> None:
+        raise NotImplementedError
+
+    async def run(self, chaos: Chaos) -> None:
+        while not chaos.done:
+            try:
+                await self.session(chaos)
+            except (websockets.ConnectionClosed, OSError, TimeoutError):
+                await asyncio.sleep(0.05)  # a crashed server: reconnect elsewhere
+
+
 @dataclass
-class ChaosCustomer:
+class ChaosCustomer(_Client):
     name: str
     wants_person: bool
     conversation_id: str | None = None
@@ -154,8 +168,8 @@ class ChaosCustomer:
         elif kind == "error":
             self.errors[frame.get("code", "?")] += 1
 
-    async def session(self, chaos: Chaos) -> None:
-        ws, _ = await chaos.connect("/ws/chat")
+    def hello(self) -> str:
+        """The first frame: a new conversation, or a resume from ``last_seq``."""
         hello: Frame = {"type": "hello"}
         if self.conversation_id:
             hello |= {
@@ -163,7 +177,11 @@ class ChaosCustomer:
                 "token": self.token,
                 "last_seq": self.last_seq,
             }
-        await ws.send(json.dumps(hello))
+        return json.dumps(hello)
+
+    async def session(self, chaos: Chaos) -> None:
+        ws, _ = await chaos.connect("/ws/chat")
+        await ws.send(self.hello())
         welcome = await _recv(ws, 15)
         assert welcome["type"] == "welcome", welcome
         self.conversation_id, self.token = welcome["conversation_id"], welcome["token"]
@@ -203,29 +221,13 @@ class ChaosCustomer:
                     break
         await chaos.drop(ws, point)
 
-    async def run(self, chaos: Chaos) -> None:
-        while not chaos.done:
-            try:
-                await self.session(chaos)
-            except (websockets.ConnectionClosed, OSError, TimeoutError):
-                await asyncio.sleep(0.05)  # a crashed server: reconnect elsewhere
-
     async def settle(self, chaos: Chaos, store: SqlStore, timeout: float = 60) -> None:
         """Resume until nothing is pending and every stored event has been received."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 ws, _ = await chaos.connect("/ws/chat")
-                await ws.send(
-                    json.dumps(
-                        {
-                            "type": "hello",
-                            "conversation_id": self.conversation_id,
-                            "token": self.token,
-                            "last_seq": self.last_seq,
-                        }
-                    )
-                )
+                await ws.send(self.hello())
                 for client_id, text in list(self.pending.items()):
                     await ws.send(
                         json.dumps({"type": "message", "client_id": client_id, "text": text})
@@ -246,7 +248,7 @@ class ChaosCustomer:
 
 
 @dataclass
-class ChaosAgent:
+class ChaosAgent(_Client):
     name: str
     password: str
     token: str | None = None
@@ -344,13 +346,6 @@ class ChaosAgent:
             if client_id is not None and client_id not in self.pending:
                 break  # acknowledged (point after_ack)
         await chaos.drop(ws, point)
-
-    async def run(self, chaos: Chaos) -> None:
-        while not chaos.done:
-            try:
-                await self.session(chaos)
-            except (websockets.ConnectionClosed, OSError, TimeoutError):
-                await asyncio.sleep(0.05)
 
     async def settle(self, chaos: Chaos, store: SqlStore, timeout: float = 60) -> None:
         """Reconnect, take every owned conversation again, until each is fully received."""

@@ -253,12 +253,13 @@ def test_a_question_whose_server_died_mid_turn_is_answered_after_the_restart(tmp
             customer = ChaosCustomer("c", wants_person=False)
             chaos = Chaos([server], random.Random(1), target_drops=0, restarts=0)
             ws, _ = await chaos.connect("/ws/chat")
-            await ws.send('{"type": "hello"}')
+            await ws.send(customer.hello())
             welcome = json.loads(await ws.recv())
             customer.conversation_id, customer.token = welcome["conversation_id"], welcome["token"]
             await ws.send(json.dumps({"type": "message", "client_id": "q1", "text": question}))
-            while json.loads(await ws.recv())["type"] != "typing":
-                pass  # the turn has started
+            while (frame := json.loads(await ws.recv()))["type"] != "typing":
+                customer.take(frame)  # the ack and the question (seq 1)
+            # The turn has started (the model is slow): the server dies.
             await asyncio.to_thread(server.crash)
             stub.script()  # the model is fine again; the restarted server's sweep will ask it
             await asyncio.to_thread(server.start)
@@ -266,16 +267,7 @@ def test_a_question_whose_server_died_mid_turn_is_answered_after_the_restart(tmp
             # The customer reconnects and says nothing more.
             started = time.monotonic()
             ws, _ = await chaos.connect("/ws/chat")
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "hello",
-                        "conversation_id": customer.conversation_id,
-                        "token": customer.token,
-                        "last_seq": 1,
-                    }
-                )
-            )
+            await ws.send(customer.hello())
             while True:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 if frame["type"] == "message" and frame["message"]["role"] == "bot":

@@ -46,15 +46,19 @@ def open_widget(page, url):
     return chat
 
 
-def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
-    customer_ctx, agent_ctx, customer, console, errors = two_pages(browser)
-    # The customer asks, gets an answer, then asks for a person.
-    chat = open_widget(customer, server.url)
-    chat.locator("textarea").fill(REFUND_Q)
+def ask_then_hand_over(chat, question):
+    """The customer asks, gets an answer, then asks for a person."""
+    chat.locator("textarea").fill(question)
     chat.locator("textarea").press("Enter")
     expect(chat.locator(".msg.bot[data-id] .sources")).to_have_count(1, timeout=30_000)
     chat.get_by_role("button", name="Talk to a person").click()
     expect(chat).to_have_attribute("data-state", "queued")
+
+
+def test_log_in_take_over_reply_note_and_hand_back(server, browser, agent_name):
+    customer_ctx, agent_ctx, customer, console, errors = two_pages(browser)
+    chat = open_widget(customer, server.url)
+    ask_then_hand_over(chat, REFUND_Q)
     # The agent logs in and sees the conversation waiting, with the bot's summary.
     log_in(console, server.url, agent_name, "correct horse battery")
     entry = console.locator("#queue li", has_text=REFUND_Q[:30]).last
@@ -282,11 +286,7 @@ def test_a_console_that_reconnects_misses_nothing_and_shows_nothing_twice(
     console.route_web_socket(re.compile(r"/ws/agent$"), through)
     chat = open_widget(customer, server.url)
     first = f"first {uuid.uuid4().hex[:6]}: {REFUND_Q}"
-    chat.locator("textarea").fill(first)
-    chat.locator("textarea").press("Enter")
-    expect(chat.locator(".msg.bot[data-id] .sources")).to_have_count(1, timeout=30_000)
-    chat.get_by_role("button", name="Talk to a person").click()
-    expect(chat).to_have_attribute("data-state", "queued")
+    ask_then_hand_over(chat, first)
     log_in(console, server.url, agent_name, "correct horse battery")
     entry = console.locator("#queue li", has_text=first[:12]).last
     entry.get_by_role("button", name="Take over").click()
