@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser widget demo test test-all lint format bench soak chaos eval-gate eval-injection eval-media clean
+.PHONY: install browser deploy-tools widget demo test test-all lint format bench soak chaos eval-gate eval-injection eval-media clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -25,6 +25,14 @@ browser:
 	  (apt-get update && apt-get install -y chromium) || \
 	  (echo "The browser tests need Debian's chromium: sudo apt-get install chromium" && false)
 
+# Debian's docker-compose validates deploy/docker-compose.yml (no Docker daemon needed),
+# and Debian's nginx fronts the replicas in the scale-out test.
+deploy-tools:
+	@command -v docker-compose >/dev/null && command -v nginx >/dev/null || \
+	  apt-get install -y docker-compose nginx-light || \
+	  (apt-get update && apt-get install -y docker-compose nginx-light) || \
+	  (echo "The deployment tests need Debian's docker-compose and nginx" && false)
+
 # Rebuilds bot/server/static/widget.js from widget/src (needs Node and npm; the built file
 # is committed, so the server and the tests need no Node).
 widget:
@@ -34,11 +42,11 @@ demo: install
 	$(VENV)/bin/supportbot demo
 
 # The default suite: everything but tests marked slow, bench or quality.
-test: install browser
+test: install browser deploy-tools
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Everything, slow tests included (benchmarks and model-quality runs excluded).
-test-all: install browser
+test-all: install browser deploy-tools
 	$(VENV)/bin/pytest -m "not bench and not quality and not soak" $(PYTEST_ARGS)
 
 lint: install
@@ -51,7 +59,7 @@ format: install
 	$(VENV)/bin/ruff check --fix bot tests
 
 # Benchmarks print their figures (ratios against the bare components, same run).
-bench: install browser
+bench: install browser deploy-tools
 	$(VENV)/bin/pytest tests/benchmarks -m bench -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # Conversations back to back for 20 minutes (SUPPORTBOT_SOAK_SECONDS), server memory growth.

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="External base URL (https://support.example.com) when behind a proxy; "
         "its origin is the server's own.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses (or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed: behind a reverse proxy, set it to the proxy's "
+        "address (or * when only the proxy can reach the server), else every customer "
+        "shares the proxy's address and its per-address limits.",
+    )
     allowed_origins: str = Field(
         default="",
         description="Comma-separated origins (https://shop.example.com) whose pages may "

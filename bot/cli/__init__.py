@@ -67,7 +67,7 @@ def root(
 
 def _register() -> None:
     # Importing the command modules registers their commands on ``app``.
-    from bot.cli import agent, ask, demo, erase, evaluate, ingest, serve  # noqa: F401
+    from bot.cli import agent, ask, check, demo, erase, evaluate, ingest, serve  # noqa: F401
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ def run_server(
         # Chat frames are small: compressing each one costs more CPU than it saves.
         ws_per_message_deflate=False,
         proxy_headers=True,
+        # Per-address limits need the customer's address, not the reverse proxy's.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

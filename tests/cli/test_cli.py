@@ -238,3 +238,28 @@ def test_erase_removes_named_conversations_and_reports_unknown_ones(tmp_path):
     assert nothing.returncode == 2 and "--inactive-days" in nothing.stderr
     recent = run(["erase", "--inactive-days", "30"], tmp_path)
     assert recent.stdout.strip() == "erased 0 conversations" and asyncio.run(exists(kept))
+
+
+def test_check_models_loads_every_bundled_model_offline(tmp_path):
+    result = run(["check-models"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("embeddings", "whisper", "ocr", "phone voice"):
+        assert f"{name}: ok" in result.stdout
+
+
+def test_check_models_names_the_model_that_is_missing(tmp_path):
+    env_path = tmp_path / "no-such-whisper-model"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check-models"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "SUPPORTBOT_DATA_DIR": str(tmp_path),
+            "SUPPORTBOT_WHISPER_MODEL": str(env_path),
+        },
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "whisper: FAILED" in result.stderr and "embeddings: ok" in result.stdout

@@ -55,6 +55,8 @@ class Chaos:
     rng: random.Random
     target_drops: int
     restarts: int
+    # The processes to crash, when clients reach them through a proxy (``servers``).
+    replicas: list[ServerProcess] | None = None
     drops: Counter[str] = field(default_factory=Counter)
     crashes: int = 0
     reconnect_failures: int = 0
@@ -98,7 +100,8 @@ class Chaos:
             threshold = (i + 1) * self.target_drops // (self.restarts + 1)
             while self.dropped < threshold:
                 await asyncio.sleep(0.1)
-            server = self.servers[i % len(self.servers)]
+            replicas = self.replicas or self.servers
+            server = replicas[i % len(replicas)]
             await asyncio.to_thread(server.crash)
             self.crashes += 1
             await asyncio.to_thread(server.start)

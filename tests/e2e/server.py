@@ -17,9 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ServerProcess:
-    """``python -m bot demo`` (ingests the demo KB when empty) on a free port."""
+    """``python -m bot demo`` (ingests the demo KB when empty) on a free port, or
+    ``command="serve"`` as a deployment runs it."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, command: str = "demo"
+    ) -> None:
+        self.command = command
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/chat"
@@ -48,7 +52,7 @@ class ServerProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "demo", "--port", str(self.port)],
+                [sys.executable, "-m", "bot", self.command, "--port", str(self.port)],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

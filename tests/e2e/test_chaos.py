@@ -39,16 +39,23 @@ def _env(stub) -> dict[str, str]:
     }
 
 
-async def _chaos(servers: list[ServerProcess], database: str, drops: int, restarts: int) -> dict:
-    chaos = Chaos(servers, random.Random(8), drops, restarts)
+async def _chaos(
+    servers: list[ServerProcess],
+    database: str,
+    drops: int,
+    restarts: int,
+    replicas: list[ServerProcess] | None = None,
+) -> dict:
+    """``servers`` are what clients connect to; ``replicas`` (default: the same) crash."""
+    chaos = Chaos(servers, random.Random(8), drops, restarts, replicas)
     customers = [ChaosCustomer(f"c{i}", wants_person=i < WANT_A_PERSON) for i in range(CUSTOMERS)]
     agents = [ChaosAgent(f"chaos-agent-{i}", "chaos agent password") for i in range(AGENTS)]
     for agent in agents:
-        servers[0].add_agent(agent.name, agent.password)
+        (replicas or servers)[0].add_agent(agent.name, agent.password)
     restarter = asyncio.create_task(chaos.restart_servers())
     await asyncio.gather(*(c.run(chaos) for c in customers), *(a.run(chaos) for a in agents))
     await restarter
-    for server in servers:
+    for server in replicas or servers:
         await asyncio.to_thread(server.wait_ready)
 
     store = SqlStore(database)
@@ -178,7 +185,7 @@ async def _compare(chaos, store, customers, agents) -> dict:
     figures["server crashes"] = chaos.crashes
     figures["questions taken up again after a crash (lapsed lease)"] = sum(
         server.log.read_text(errors="replace").count("left without a turn")
-        for server in chaos.servers
+        for server in chaos.replicas or chaos.servers
     )
     figures["conversations owned by agents"] = sum(len(a.owned) for a in agents)
     return {"figures": dict(figures), "problems": problems}
@@ -226,6 +233,8 @@ def test_short_chaos_on_sqlite(tmp_path, stub):
     _sqlite(tmp_path, stub, full=False)
 
 
+# The default suite covers two replicas through nginx (tests/e2e/test_scaleout.py).
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_short_chaos_on_two_replicas(tmp_path, stub):
