@@ -33,7 +33,7 @@ class Nginx:
     def config(self) -> str:
         conf = (ROOT / "deploy" / "nginx.conf").read_text()
         servers = "\n".join(
-            f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in self.upstream_ports
+            f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in self.upstream_ports
         )
         conf, found = re.subn(r"    server server:8000[^\n]*", servers, conf)
         assert found == 1, "deploy/nginx.conf no longer names the upstream `server:8000`"

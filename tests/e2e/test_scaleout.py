@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import websockets
 
 from tests.conftest import REDIS_URL, ROOT, fresh_postgres_database
 from tests.e2e.client import Customer, bot_message
@@ -53,8 +54,17 @@ def deployment(tmp_path, stub, chroma_url, replicas: int = 2):
 
 
 async def _ask(proxy: Nginx, question: str) -> dict:
+    """A new customer's question through nginx, connecting again as the widget does
+    (nginx answers 502 while every replica it knows is marked failed)."""
     customer = Customer(proxy.ws_url)
-    await customer.connect()
+    for attempt in range(30):
+        try:
+            await customer.connect()
+            break
+        except (OSError, websockets.InvalidHandshake):
+            if attempt == 29:
+                raise
+            await asyncio.sleep(1)
     await customer.say(question)
     answer = (await customer.until(bot_message))[-1]["message"]
     await customer.close()

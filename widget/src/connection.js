@@ -31,6 +31,8 @@ export class Connection {
     this.ws = null;
     this.lastSeq = 0; // every event up to here has arrived: the resume point
     this.ahead = new Set(); // events that arrived past a gap
+    this.refused = new Set(); // client_ids the server asked to send again later
+    this.retryTimer = 0;
     this.attempt = 0;
     this.timer = 0;
     this.stopped = false;
@@ -158,10 +160,17 @@ export class Connection {
 
   // The server asked to wait (rate limit, database away): the frame stays in the outbox
   // and goes again.
+  // One timer for every refused frame: they go again together, in the order they were
+  // written (separate timers could let a later message overtake an earlier one).
   retryLater(clientId, seconds) {
-    setTimeout(() => {
-      const frame = this.saved.outbox.find((f) => f.client_id === clientId);
-      if (frame && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    this.refused.add(clientId);
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = 0;
+      const again = this.saved.outbox.filter((f) => this.refused.has(f.client_id));
+      this.refused.clear();
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return; // the outbox goes on reconnect
+      for (const frame of again) this.ws.send(JSON.stringify(frame));
     }, Math.max(1, seconds || 1) * 1000);
   }
 
