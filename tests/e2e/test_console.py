@@ -294,6 +294,11 @@ def test_a_console_that_reconnects_misses_nothing_and_shows_nothing_twice(
     expect(transcript.locator(".msg.customer")).to_have_count(1)
     routes[-1].close(code=4000, reason="network lost")  # the agent's socket drops
     expect(console.locator("#status")).to_contain_text("Reconnecting")
+    # What the agent writes meanwhile waits in the console's outbox.
+    console.get_by_label("Reply to the customer").fill("Written while my connection was down.")
+    console.get_by_role("button", name="Send reply").click()
+    console.get_by_label("Reply to the customer").fill("NOTE: connection flaky")
+    console.get_by_role("button", name="Add internal note").click()
     for text in ("second, while the agent is away", "third, while the agent is away"):
         chat.locator("textarea").fill(text)
         chat.locator("textarea").press("Enter")
@@ -302,10 +307,16 @@ def test_a_console_that_reconnects_misses_nothing_and_shows_nothing_twice(
     expect(transcript.locator(".msg.customer")).to_have_text(
         [re.compile("first"), re.compile("second"), re.compile("third")], timeout=15_000
     )
+    expect(chat.locator(".msg.agent")).to_have_text(
+        [re.compile("Written while my connection was down")], timeout=15_000
+    )
+    expect(transcript.locator(".note")).to_have_count(1)
     console.get_by_label("Reply to the customer").fill("I'm back, sorry about that.")
     console.get_by_role("button", name="Send reply").click()
-    expect(chat.locator(".msg.agent")).to_contain_text("I'm back")
-    expect(transcript.locator(".msg.agent")).to_have_count(1)
+    expect(chat.locator(".msg.agent").last).to_contain_text("I'm back")
+    expect(chat.locator(".msg.agent")).to_have_count(2)
+    expect(transcript.locator(".msg.agent")).to_have_count(2)
+    expect(transcript.locator(".note")).to_have_count(1)
     assert len(routes) >= 2  # it did go through a second socket
     customer_ctx.close()
     agent_ctx.close()

@@ -16,6 +16,9 @@ let ws = null;
 let me = "";
 let current = "";
 const convs = new Map(); // id -> {state, log element, turns}
+// Replies and notes not acknowledged yet: sent again (same client_id, stored once) after
+// a reconnect, so what an agent wrote while the connection was down is not lost.
+const outbox = new Map();
 
 function status(text) {
   $("#status").textContent = text;
@@ -97,11 +100,18 @@ function receive(f) {
         // said while it was away arrives and live frames go on.
         if (convs.get(id)?.followed) send({ type: "take", conversation_id: id });
       }
+      for (const frame of outbox.values()) send(frame); // after the takes, in order
+      break;
+    case "ack":
+      outbox.delete(f.client_id);
       break;
     case "message":
+      outbox.delete(String(f.message.client_id || "").replace(/^agent:/, ""));
       addMessage(c, f.message);
       break;
     case "note":
+      if (c.notes.has(f.note.id)) break; // a second take replays the notes too
+      c.notes.add(f.note.id);
       c.log.append(el("div", { class: "note", text: `Note by ${f.note.agent}: ${f.note.text}` }));
       break;
     case "state":
@@ -113,6 +123,7 @@ function receive(f) {
       if (f.conversation_id === current && f.role === "customer") status("The customer is typing…");
       break;
     case "error":
+      if (f.client_id) outbox.delete(f.client_id); // refused for good (not the owner…)
       status(f.message);
       break;
   }
@@ -160,7 +171,7 @@ function wait(since) {
 function conversation(id) {
   if (!convs.has(id)) {
     const log = el("div", { class: "transcript", role: "log", "aria-live": "polite" });
-    convs.set(id, { state: "", log, turns: null, seen: new Set(), followed: false });
+    convs.set(id, { state: "", log, turns: null, seen: new Set(), notes: new Set(), followed: false });
   }
   return convs.get(id);
 }
@@ -249,7 +260,9 @@ function decorate(c, turn) {
 function composer(kind) {
   const text = $("#reply").value.trim();
   if (!text || !current) return;
-  send({ type: kind, conversation_id: current, client_id: crypto.randomUUID(), text });
+  const frame = { type: kind, conversation_id: current, client_id: crypto.randomUUID(), text };
+  outbox.set(frame.client_id, frame);
+  send(frame);
   $("#reply").value = "";
 }
 
