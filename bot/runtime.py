@@ -7,7 +7,7 @@ Nothing is built at import time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -118,13 +118,22 @@ class Runtime:
     def synthesizer(self) -> SpeechSynthesizer:
         return PiperSynthesizer(self.settings.phone_voice)
 
+    def perception_probes(self, voice: bool) -> list[tuple[str, Callable[[], object]]]:
+        """Whisper, the OCR models (and the phone voice) each run once on a tiny input:
+        the server's warm-up, and ``supportbot check-models`` in an image build."""
+        probes: list[tuple[str, Callable[[], object]]] = [
+            ("whisper", lambda: self.transcriber.transcribe(np.zeros(16_000, dtype=np.float32))),
+            ("ocr", lambda: self.image_reader.read(Image.new("RGB", (64, 32), "white"))),
+        ]
+        if voice:
+            probes.append(("phone voice", lambda: self.synthesizer.synthesize("Hello.")))
+        return probes
+
     def warm_perception(self, voice: bool = False) -> None:
         """Load Whisper and the OCR models (and the phone voice when calls are on) and
         run each once (the first run is slower)."""
-        self.transcriber.transcribe(np.zeros(16_000, dtype=np.float32))
-        self.image_reader.read(Image.new("RGB", (64, 32), "white"))
-        if voice:
-            self.synthesizer.synthesize("Hello.")
+        for _, probe in self.perception_probes(voice):
+            probe()
 
     def warm(self) -> None:
         """Load the embedding model and the knowledge snapshot now (blocking)."""

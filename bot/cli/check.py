@@ -19,19 +19,14 @@ from bot.cli import app, load_settings
 @app.command("check-models")
 def check_models(ctx: typer.Context) -> None:
     """Load the embedding model, Whisper, the OCR models and the phone voice offline."""
-    import numpy as np
-    from PIL import Image
-
     from bot.runtime import Runtime
 
     # Nothing may be downloaded: a model missing from the image is an error here.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     runtime = Runtime(load_settings(ctx))
     checks: list[tuple[str, Callable[[], object]]] = [
-        ("embeddings", lambda: runtime.embedder.embed(["check"]).shape),
-        ("whisper", lambda: runtime.transcriber.transcribe(np.zeros(16_000, dtype=np.float32))),
-        ("ocr", lambda: runtime.image_reader.read(Image.new("RGB", (64, 32), "white"))),
-        ("phone voice", lambda: runtime.synthesizer.synthesize("Hello.").seconds),
+        ("embeddings", lambda: runtime.embedder.embed(["check"])),
+        *runtime.perception_probes(voice=True),
     ]
     failed = False
     for name, check in checks:
