@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
-
+from tests.e2e.server import wait_until_ok
 from tests.stubs.openai_stub import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,16 +60,8 @@ class Nginx:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("nginx did not pass requests through")
+        assert self.process is not None
+        wait_until_ok(f"{self.url}/healthz", self.process, self.log, timeout)
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

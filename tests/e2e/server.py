@@ -16,6 +16,25 @@ from tests.stubs.openai_stub import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def wait_until_ok(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    """Poll ``url`` until it answers 200; fail at once, with the log, if ``process`` exits."""
+
+    def tail() -> str:
+        return log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited:\n{tail()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer 200 in {timeout:g} s:\n{tail()}")
+
+
 class ServerProcess:
     """``python -m bot demo`` (ingests the demo KB when empty) on a free port, or
     ``command="serve"`` as a deployment runs it."""
@@ -66,18 +85,8 @@ class ServerProcess:
             self.process.wait()
 
     def wait_ready(self, timeout: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the server did not become ready:\n{self.log.read_text()[-3000:]}")
+        assert self.process is not None
+        wait_until_ok(f"{self.url}/readyz", self.process, self.log, timeout)
 
     def add_agent(self, name: str, password: str, *, admin: bool = False) -> None:
         """``supportbot agent add`` against this server's database, as an operator runs it."""
