@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser deploy-tools widget demo test test-all lint format bench soak chaos eval-gate eval-injection eval-media clean
+.PHONY: install browser deploy-tools widget demo test test-all lint format bench soak chaos eval-gate eval-injection eval-media eval-helpcenters clean
 
 # Creates or refreshes .venv/ (idempotent: reinstalls only when pyproject.toml changed).
 # torch==2.13.0 goes first so pip takes the CPU build instead of pulling CUDA packages.
@@ -88,6 +88,13 @@ eval-injection: install
 eval-media: install
 	@command -v espeak-ng >/dev/null || apt-get install -y espeak-ng
 	$(VENV)/bin/pytest tests/quality/test_media_quality.py -m quality -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# Every development help center (demo, Python FAQ, Borg, Git, SQLite; the last three from
+# Debian's doc packages) through supportbot eval: questions, follow-ups, written model
+# answers through the OpenAI stub. Prints one table; the embedding model comes from the
+# environment (SUPPORTBOT_EMBEDDING_MODEL).
+eval-helpcenters: install
+	HF_HUB_OFFLINE=1 $(PY) tests/eval/helpcenters.py --json .eval-cache/results.json
 
 clean:
 	rm -rf $(VENV) .supportbot .pytest_cache .mypy_cache .ruff_cache

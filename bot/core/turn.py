@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import gate, rules
+from bot.core import followup, gate, rules
 from bot.core.protocols import KnowledgeBase
 from bot.core.text import split_sentences
 from bot.core.types import Citation, Passage
@@ -213,6 +213,23 @@ class _CheckedSentences:
         return out
 
 
+async def _retrieve(
+    kb: KnowledgeBase, text: str, history: Sequence[tuple[str, str]], k: int
+) -> tuple[list[Passage], str | None]:
+    """The passages for ``text`` read in the conversation (:mod:`bot.core.followup`), and
+    the in-context query when that reading won."""
+    query = followup.in_context(text, history)
+    # Retrieval blocks (embedding, Chroma): keep it off the event loop. Both searches at
+    # once share one forward pass of the embedder (the query batcher).
+    if query is None:
+        return await asyncio.to_thread(kb.search, text, k), None
+    alone, context = await asyncio.gather(
+        asyncio.to_thread(kb.search, text, k), asyncio.to_thread(kb.search, query, k)
+    )
+    passages, from_context = followup.merge(alone, context, text, k)
+    return passages, query if from_context else None
+
+
 def _add(a: Usage, b: Usage) -> Usage:
     return Usage(a.tokens_in + b.tokens_in, a.tokens_out + b.tokens_out, a.cost_usd + b.cost_usd)
 
@@ -260,8 +277,7 @@ async def answer_question(
         return escalate(fired, [], None)
 
     started = time.perf_counter()
-    # Retrieval blocks (embedding, Chroma): keep it off the event loop.
-    passages = await asyncio.to_thread(kb.search, text, top_k)
+    passages, context = await _retrieve(kb, text, history, top_k)
     confidence = passages[0].score if passages else None
     decision.append(
         Step(
@@ -270,6 +286,7 @@ async def answer_question(
             {
                 "scores": [round(p.score, 4) for p in passages],
                 "signals": [p.signals for p in passages],
+                **({"in_context": context} if context else {}),
             },
         )
     )

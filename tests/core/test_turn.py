@@ -245,3 +245,30 @@ async def test_a_tier_that_fails_the_gate_is_not_an_outage(demo_kb):
         threshold=0.45,
     )
     assert outcome.escalated and outcome.reason == UNGROUNDED
+
+
+async def test_a_follow_up_is_answered_from_the_section_its_conversation_is_about(demo_kb):
+    first = "can I still get a refund on the yearly plan I bought last week?"
+    alone = await answer_question("ok, how do I do that?", demo_kb, LADDER, threshold=0.45)
+    outcome = await answer_question(
+        "ok, how do I do that?",
+        demo_kb,
+        LADDER,
+        threshold=0.45,
+        history=[("customer", first), ("bot", "You can get a full refund within 30 days. [1]")],
+    )
+    assert alone.escalated  # on its own the message means nothing
+    assert not outcome.escalated and "refund" in outcome.citations[0].text.lower()
+    retrieve = next(s for s in outcome.decision if s.stage == "retrieve")
+    assert retrieve.detail["in_context"].startswith(first)
+
+
+async def test_a_new_topic_is_not_dragged_back_to_the_previous_one(demo_kb):
+    outcome = await answer_question(
+        "also, my sync icon is red and says E-2041",
+        demo_kb,
+        LADDER,
+        threshold=0.45,
+        history=[("customer", "how do I get a refund on the yearly plan?"), ("bot", "… [1]")],
+    )
+    assert not outcome.escalated and outcome.citations[0].anchor == "e-2041-sync-conflict"

@@ -1,4 +1,4 @@
-"""``supportbot eval``: run a questions file through the answer path and score it.
+"""``supportbot eval``: a questions file through the answer path, scored.
 
 Questions file: JSON lines with ``id``, ``question``, ``kind`` (``in_scope`` or
 ``out_of_scope``) and, for in-scope questions, ``source``, ``anchor`` and ``gold``
@@ -7,7 +7,9 @@ its source and anchor match, or when its text contains the gold phrase.
 
 Retrieval hits are counted on the passages the turn retrieved (what it cites when
 it answers), whether or not the turn then escalated; the escalation rates say how
-the confidence gate treated each kind of question.
+the confidence gate treated each kind of question. What the customer reads is scored
+too: of the questions answered from the right section, the share whose answer text
+contains the section's gold phrase.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import json
 import statistics
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.core.gate import strip_citations
 from bot.core.turn import LOW_CONFIDENCE, TurnOutcome
 from bot.core.types import Passage
 from bot.errors import EvaluationError
@@ -45,6 +48,17 @@ class QuestionResult:
     confidence: float | None
     seconds: float
     tier: str = ""  # which tier answered (mini, large) or human
+    answer: str = ""
+
+    @property
+    def answered_correctly(self) -> bool:
+        return not self.escalated and self.hit_rank == 1
+
+    @property
+    def gold_in_answer(self) -> bool:
+        """The answer's text holds the section's gold phrase (citation markers aside)."""
+        gold = _squash(self.question.gold or "").lower()
+        return bool(gold) and gold in _squash(strip_citations(self.answer)).lower()
 
 
 @dataclass
@@ -70,7 +84,17 @@ class EvalReport:
             "out_of_scope": len(outside),
             "hit@1": rate(inside, lambda r: r.hit_rank == 1),
             "hit@3": rate(inside, lambda r: r.hit_rank is not None and r.hit_rank <= 3),
-            "answered_correctly": rate(inside, lambda r: not r.escalated and r.hit_rank == 1),
+            "in_scope_answered": rate(inside, lambda r: not r.escalated),
+            # The issue's precision figure: of what the customer got an answer to, how much
+            # came from the right section.
+            "hit@1_answered": rate(
+                [r for r in inside if not r.escalated], lambda r: r.hit_rank == 1
+            ),
+            "answered_correctly": rate(inside, lambda r: r.answered_correctly),
+            "gold_in_answer": rate(
+                [r for r in inside if r.answered_correctly and r.question.gold],
+                lambda r: r.gold_in_answer,
+            ),
             "out_of_scope_declined": rate(outside, lambda r: r.escalated),
             "in_scope_wrongly_escalated": rate(inside, lambda r: r.escalated),
             "latency_p50_ms": round(_percentile(latencies, 50) * 1000, 1),
@@ -124,13 +148,25 @@ def _percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
-def load_questions(path: Path) -> list[Question]:
-    questions: list[Question] = []
+def records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The JSON objects of a JSON-lines file, each with ``file:line`` for error messages."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
+        where = f"{path}:{number}"
         try:
             raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvaluationError(f"{where}: not JSON ({exc})") from exc
+        if not isinstance(raw, dict):
+            raise EvaluationError(f"{where}: not a JSON object")
+        yield where, raw
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions: list[Question] = []
+    for number, (where, raw) in enumerate(records(path), start=1):
+        try:
             question = Question(
                 id=str(raw.get("id", number)),
                 question=str(raw["question"]),
@@ -139,14 +175,18 @@ def load_questions(path: Path) -> list[Question]:
                 anchor=raw.get("anchor"),
                 gold=raw.get("gold"),
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise EvaluationError(f"{path}:{number}: not a question record ({exc})") from exc
+        except KeyError as exc:
+            raise EvaluationError(f"{where}: not a question record (no {exc})") from exc
         if question.kind not in ("in_scope", "out_of_scope"):
-            raise EvaluationError(f"{path}:{number}: kind must be in_scope or out_of_scope")
+            raise EvaluationError(f"{where}: kind must be in_scope or out_of_scope")
         questions.append(question)
     if not questions:
         raise EvaluationError(f"{path}: no questions")
     return questions
+
+
+def by_id(questions: list[Question]) -> dict[str, Question]:
+    return {q.id: q for q in questions}
 
 
 def _squash(text: str) -> str:
@@ -183,6 +223,7 @@ async def evaluate(
             outcome.confidence,
             seconds,
             outcome.tier,
+            outcome.answer,
         )
         report.results.append(result)
         if on_result:
