@@ -5,6 +5,12 @@ under one heading up to the next heading of any level; its heading path is the
 chain of enclosing headings, and its anchor is the id a link would use (the
 heading's own id, the id of a ``<section>``/``<div>`` the heading opens, or an
 ``<a id|name>`` inside the heading).
+
+Many FAQ pages mark their questions without headings: a definition list whose terms
+are the questions (asciidoc's, Git's FAQ), or a paragraph that is nothing but a bold
+question after an ``<a name>`` (SQLite's FAQ). Each such question opens a section one
+level below the heading it sits under; otherwise a whole page of questions would be one
+section, cited and quoted as one.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ BLOCKS = {
 LINES = {"li", "tr", "dt", "dd", "br"}  # one line each, no blank line between them
 CELLS = {"td", "th"}
 _WS = re.compile(r"\s+")
+QUESTION_MARK = "\x00"  # tags a heading that was a question, not an <h1>-<h6>
 
 
 @dataclass
@@ -117,6 +124,54 @@ def _anchor_of(heading: Tag) -> str | None:
     return None
 
 
+_MAX_QUESTION_CHARS = 300
+
+
+def _question_text(tag: Tag) -> str | None:
+    """The question a ``<dt>`` asks, or a ``<p>`` that is all bold and either asks or is
+    a link target (an entry whose title states a problem: "… lets me insert a string!")."""
+    text = " ".join(tag.get_text(" ").split())
+    if not text or len(text) > _MAX_QUESTION_CHARS:
+        return None
+    if tag.name == "dt":
+        return text if text.endswith("?") else None
+    bold = tag.find(["b", "strong"])
+    if not isinstance(bold, Tag) or " ".join(bold.get_text(" ").split()) != text:
+        return None
+    return text if text.endswith("?") or _target_before(tag) else None
+
+
+def _target_before(tag: Tag) -> str | None:
+    """The name of an empty ``<a name|id>`` right before ``tag`` (a link target)."""
+    previous = tag.find_previous_sibling()
+    if previous is not None and previous.name == "a" and not previous.get_text(strip=True):
+        for attr in ("name", "id"):
+            if previous.get(attr):
+                return str(previous[attr])
+    return None
+
+
+def _question_anchor(tag: Tag) -> str | None:
+    """The id a link to a question uses: its own, an empty ``<a name|id>`` just before
+    it, the id of the list that the first term opens, or the first id in its answer."""
+    if tag.get("id"):
+        return str(tag["id"])
+    target = _target_before(tag)
+    if target is not None or tag.name != "dt":
+        return target
+    dl = tag.parent
+    if isinstance(dl, Tag) and dl.find("dt") is tag:
+        for holder in (dl, dl.parent):
+            if isinstance(holder, Tag) and holder.get("id"):
+                return str(holder["id"])
+    answer = tag.find_next_sibling()
+    if isinstance(answer, Tag) and answer.name == "dd":
+        marked = answer.find(id=True)
+        if isinstance(marked, Tag):
+            return str(marked["id"])
+    return None
+
+
 def _clean(soup: BeautifulSoup) -> None:
     for node in soup.find_all(
         string=lambda s: isinstance(s, Comment | Doctype | ProcessingInstruction)
@@ -128,6 +183,25 @@ def _clean(soup: BeautifulSoup) -> None:
     for selector in DROP_SELECTORS:
         for tag in soup.select(selector):
             tag.decompose()
+    for listing in soup.find_all(["ul", "ol"]):
+        if _is_table_of_contents(listing):
+            listing.decompose()
+
+
+def _is_table_of_contents(listing: Tag) -> bool:
+    """A list whose every item is only a link within the page: a table of contents (it
+    repeats every heading, so it would look relevant to every question)."""
+    items = listing.find_all("li", recursive=False)
+    if len(items) < 3:
+        return False
+    for item in items:
+        links = item.find_all("a", href=True, recursive=False)
+        text = item.get_text(" ", strip=True)
+        if not links or not all(str(a["href"]).startswith("#") for a in links):
+            return False
+        if " ".join(a.get_text(" ", strip=True) for a in links) != text:
+            return False
+    return True
 
 
 def parse_html(html: str) -> HtmlPage:
@@ -163,14 +237,25 @@ def parse_html(html: str) -> HtmlPage:
         if not isinstance(child, Tag):
             continue
         name = child.name or ""
-        if name in HEADINGS:
+        question = _question_text(child) if name in ("dt", "p") else None
+        if question is not None:
+            level = (headings[-1][0] if headings else 0) + 1
+            if headings and headings[-1][1].startswith(QUESTION_MARK):
+                level = headings[-1][0]  # the next question of the same list
+            while headings and headings[-1][0] >= level:
+                headings.pop()
+            headings.append((level, QUESTION_MARK + question))
+            path = tuple(t.removeprefix(QUESTION_MARK) for _, t in headings)
+            sections.append(RawSection(path, _question_anchor(child)))
+        elif name in HEADINGS:
             level = HEADINGS[name]
             text = normalize_whitespace(child.get_text(" ")).rstrip("¶#").strip()
             if text:
                 while headings and headings[-1][0] >= level:
                     headings.pop()
                 headings.append((level, text))
-                sections.append(RawSection(tuple(t for _, t in headings), _anchor_of(child)))
+                path = tuple(t.removeprefix(QUESTION_MARK) for _, t in headings)
+                sections.append(RawSection(path, _anchor_of(child)))
         elif name == "pre":
             sections[-1].parts.append("\n\n" + child.get_text() + "\n\n")
         elif name in LINES:

@@ -147,3 +147,52 @@ def test_front_matter_title_does_not_rename_real_headings():
         (("Guide",), None, "Intro."),
         (("Guide",), "guide", "Body."),
     ]
+
+
+FAQ_AS_LIST = b"""<html><body><h2 id="config">Configuration</h2>
+<div class="dlist" id="user-name"><dl>
+<dt>What should I put in <code>user.name</code>?</dt>
+<dd><p>Your personal name, as in "Junio C Hamano".</p></dd>
+<dt>What does <code>http.postBuffer</code> really do?</dt>
+<dd><p id="post-buffer">It sets the size of the buffer used when pushing over HTTP.</p></dd>
+</dl></div>
+<h2 id="glossary">Glossary</h2>
+<dl><dt>blob</dt><dd>Untyped object, e.g. the contents of a file.</dd></dl>
+</body></html>"""
+
+FAQ_AS_BOLD = b"""<html><body><h1>Frequently Asked Questions</h1>
+<ol><li><a href="#q1">How do I create an AUTOINCREMENT field?</a></li>
+<li><a href="#q2">What datatypes does SQLite support?</a></li>
+<li><a href="#q3">SQLite lets me insert a string into an integer column!</a></li></ol>
+<a name="q1"></a><p><b>(1) How do I create an AUTOINCREMENT field?</b></p>
+<blockquote><p>Short answer: a column declared INTEGER PRIMARY KEY will autoincrement.</p>
+<pre>CREATE TABLE t1(a INTEGER PRIMARY KEY);</pre></blockquote>
+<a name="q3"></a><p><b>(3) SQLite lets me insert a string into an integer column!</b></p>
+<blockquote><p>This is a feature, not a bug.</p></blockquote>
+<p><b>Note:</b> a bold lead-in is not a question.</p>
+</body></html>"""
+
+
+def test_questions_in_a_definition_list_are_sections_of_their_own():
+    doc = load_document("gitfaq.html", FAQ_AS_LIST)
+    found = {(s.heading_path, s.anchor): s.text for s in doc.sections}
+    name = ("Configuration", "What should I put in user.name ?")
+    assert found[(name, "user-name")] == 'Your personal name, as in "Junio C Hamano".'
+    buffer = ("Configuration", "What does http.postBuffer really do?")
+    assert "size of the buffer" in found[(buffer, "post-buffer")]
+    # Terms that are not questions (a glossary) stay in their section.
+    assert "Untyped object" in found[(("Glossary",), "glossary")]
+
+
+def test_bold_question_paragraphs_after_a_link_target_are_sections():
+    doc = load_document("faq.html", FAQ_AS_BOLD)
+    by_anchor = {s.anchor: s for s in doc.sections}
+    first = by_anchor["q1"]
+    assert first.heading_path[-1] == "(1) How do I create an AUTOINCREMENT field?"
+    assert "INTEGER PRIMARY KEY will autoincrement" in first.text
+    assert "CREATE TABLE t1" in first.text  # the code stays with its answer
+    # A statement as the title counts when it is a link target; a bold lead-in does not.
+    assert by_anchor["q3"].text.startswith("This is a feature, not a bug.")
+    assert "a bold lead-in is not a question" in by_anchor["q3"].text
+    # The in-page table of contents is furniture: no section repeats every question.
+    assert not any("What datatypes" in s.text for s in doc.sections)
