@@ -18,6 +18,7 @@ from bot.chat.uploads import Limits
 from bot.core.turn import Listener, TurnOutcome, answer_question
 from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
+from bot.knowledge.relevance import SentenceRelevance
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
 from bot.models.base import ChatModel, Style
@@ -144,4 +145,9 @@ class Runtime:
     @cached_property
     def ladder(self) -> Sequence[tuple[str, ChatModel]]:
         """``mini`` then ``large`` (each optional), as configured; a human after them."""
-        return build_ladder(self.settings)
+        return build_ladder(self.settings, self.relevance)
+
+    @cached_property
+    def relevance(self) -> SentenceRelevance:
+        """Sentence scores for the extractive answerer, with the retrieval embedder."""
+        return SentenceRelevance(self.embedder, self.knowledge.queries)

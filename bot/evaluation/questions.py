@@ -58,7 +58,8 @@ class QuestionResult:
     def gold_in_answer(self) -> bool:
         """The answer's text holds the section's gold phrase (citation markers aside)."""
         gold = _squash(self.question.gold or "").lower()
-        return bool(gold) and gold in _squash(strip_citations(self.answer)).lower()
+        shown = strip_citations(self.answer).replace("`", "")  # code marks are presentation
+        return bool(gold) and gold in _squash(shown).lower()
 
 
 @dataclass

@@ -20,7 +20,9 @@ TokenCounter = Callable[[str], int]
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 # The chunker's own version: bump it when chunk boundaries change, so a re-ingest
 # replaces chunks made by an older chunker even if the file did not change.
-CHUNKER_VERSION = "2"  # 2: questions in definition lists and bold paragraphs open sections
+# 3: questions in definition lists and bold paragraphs open sections, list markers and
+# fenced code blocks are kept (bot/knowledge/html_sections.py).
+CHUNKER_VERSION = "3"
 
 
 def approximate_tokens(text: str) -> int:

@@ -84,6 +84,8 @@ BLOCKS = {
 LINES = {"li", "tr", "dt", "dd", "br"}  # one line each, no blank line between them
 CELLS = {"td", "th"}
 _WS = re.compile(r"\s+")
+FENCE = "```"  # around the text of a <pre> block
+_LONE_MARKER = re.compile(r"(?m)^(-|\d+\.)\n+")
 QUESTION_MARK = "\x00"  # tags a heading that was a question, not an <h1>-<h6>
 
 
@@ -95,7 +97,8 @@ class RawSection:
 
     @property
     def text(self) -> str:
-        return normalize_whitespace("".join(self.parts))
+        # An item whose content is a block (<li><p>…) would leave its marker alone on a line.
+        return _LONE_MARKER.sub(r"\1 ", normalize_whitespace("".join(self.parts)))
 
 
 @dataclass
@@ -170,6 +173,17 @@ def _question_anchor(tag: Tag) -> str | None:
         if isinstance(marked, Tag):
             return str(marked["id"])
     return None
+
+
+def _item_marker(item: Tag) -> str:
+    """``- `` for an item of an unordered list, ``N. `` for the Nth of an ordered one."""
+    parent = item.parent
+    if not isinstance(parent, Tag) or parent.name != "ol":
+        return "- "
+    start = str(parent.get("start") or "1")
+    number = int(start) if start.isdigit() else 1
+    number += len(item.find_previous_siblings("li"))
+    return f"{number}. "
 
 
 def _clean(soup: BeautifulSoup) -> None:
@@ -257,7 +271,13 @@ def parse_html(html: str) -> HtmlPage:
                 path = tuple(t.removeprefix(QUESTION_MARK) for _, t in headings)
                 sections.append(RawSection(path, _anchor_of(child)))
         elif name == "pre":
-            sections[-1].parts.append("\n\n" + child.get_text() + "\n\n")
+            # Fenced, so an answer can keep a command whole and show it as code.
+            code = child.get_text().strip("\n")
+            if code.strip():
+                sections[-1].parts.append(f"\n\n{FENCE}\n{code}\n{FENCE}\n\n")
+        elif name == "li":
+            sections[-1].parts.append("\n" + _item_marker(child))
+            pending.append((iter(child.children), ""))
         elif name in LINES:
             sections[-1].parts.append("\n")
             pending.append((iter(child.children), ""))

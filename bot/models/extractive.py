@@ -1,45 +1,34 @@
-"""The embedded default ``ChatModel``: answers with sentences taken from the passages.
+"""The embedded default ``ChatModel``: answers with an excerpt of the best passage.
 
-It generates nothing, so it cannot invent: every sentence of its answer is a
-sentence of the best passage, chosen for overlap with the question and for
-position (help-center articles put the answer first), kept in reading order and
-cited as ``[1]``.
+It generates nothing, so it cannot invent: its answer is one contiguous stretch of the
+best passage (sentences, list items, commands), chosen around the part that best
+matches the question (:mod:`bot.core.excerpt`) and cited as ``[1]``. With a
+``relevance`` scorer (the embedder's cosine, :mod:`bot.knowledge.relevance`) a
+paraphrased question still finds its sentence; without one, shared words decide.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from bot.core.text import content_terms, split_paragraphs, split_sentences
+from bot.core.excerpt import choose, render, units
 from bot.models.base import AnswerRequest, Usage
 
-MAX_WORDS = {"chat": 90, "phone": 40}
-MAX_SENTENCES = {"chat": 4, "phone": 2}
+MAX_WORDS = {"chat": 100, "phone": 40}
+MIN_WORDS = {"chat": 45, "phone": 15}
+Relevance = Callable[[str, Sequence[str]], list[float]]
 
 
-def select_sentences(
-    question: str, passage_text: str, max_words: int, max_sentences: int
-) -> list[str]:
-    """The passage's sentences most worth reading, in their original order."""
-    sentences = [s for p in split_paragraphs(passage_text) for s in split_sentences(p)]
-    if not sentences:
-        return []
-    wanted = set(content_terms(question))
-    scored: list[tuple[float, int]] = []
-    for i, sentence in enumerate(sentences):
-        terms = set(content_terms(sentence))
-        overlap = len(wanted & terms) / (len(wanted) or 1)
-        position = 1.0 / (1 + i)  # the opening sentence usually states the answer
-        scored.append((overlap + 0.5 * position, i))
-    chosen: list[int] = []
-    words = 0
-    for _, i in sorted(scored, reverse=True):
-        length = len(sentences[i].split())
-        if chosen and (words + length > max_words or len(chosen) >= max_sentences):
-            continue
-        chosen.append(i)
-        words += length
-    return [sentences[i] for i in sorted(chosen)]
+def excerpt(
+    question: str, passage_text: str, style: str = "chat", relevance: Relevance | None = None
+) -> str:
+    """The words of ``passage_text`` that answer ``question``, as the customer sees them."""
+    with_code = style != "phone"  # a caller cannot hear a code block
+    found = [u for u in units(passage_text) if with_code or u.kind != "code"]
+    similarity = relevance(question, [u.text for u in found]) if relevance and found else None
+    window = choose(question, found, MAX_WORDS[style], MIN_WORDS[style], similarity)
+    return render(window, with_code=with_code)
 
 
 class ExtractiveModel:
@@ -49,13 +38,18 @@ class ExtractiveModel:
     accepts_images = False
     generative = False
 
+    def __init__(self, relevance: Relevance | None = None) -> None:
+        self.relevance = relevance
+
     async def stream(self, request: AnswerRequest) -> AsyncIterator[str | Usage]:
         if not request.passages:
             return
-        best = request.passages[0]
-        sentences = select_sentences(
-            request.question, best.text, MAX_WORDS[request.style], MAX_SENTENCES[request.style]
-        )
-        for i, sentence in enumerate(sentences):
-            last = i == len(sentences) - 1
-            yield sentence + (" [1]" if last else " ")
+        passage = request.passages[0].text
+        if self.relevance is None:
+            text = excerpt(request.question, passage, request.style)
+        else:  # the embedder blocks: off the event loop
+            text = await asyncio.to_thread(
+                excerpt, request.question, passage, request.style, self.relevance
+            )
+        if text:
+            yield text + " [1]"

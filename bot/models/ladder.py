@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.errors import ConfigurationError
 from bot.models.base import ChatModel
-from bot.models.extractive import ExtractiveModel
+from bot.models.extractive import ExtractiveModel, Relevance
 from bot.models.openai_compat import OpenAIChatModel
 from bot.settings import Settings
 
@@ -12,13 +12,16 @@ from bot.settings import Settings
 _VISION_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-5", "o3", "o4")
 
 
-def build_model(spec: str, settings: Settings, base_url: str | None) -> ChatModel | None:
+def build_model(
+    spec: str, settings: Settings, base_url: str | None, relevance: Relevance | None = None
+) -> ChatModel | None:
     """``extractive`` | ``openai:MODEL`` | ``gguf:PATH`` (or ``gguf:smollm2``) | ``none``
-    → a model (or None for no tier)."""
+    → a model (or None for no tier). ``relevance`` scores sentences for the extractive
+    answerer (the embedder's cosine)."""
     if spec == "none":
         return None
     if spec == "extractive":
-        return ExtractiveModel()
+        return ExtractiveModel(relevance)
     kind, _, name = spec.partition(":")
     if kind == "openai" and name:
         url = base_url or settings.openai_base_url
@@ -47,13 +50,15 @@ def build_model(spec: str, settings: Settings, base_url: str | None) -> ChatMode
     )
 
 
-def build_ladder(settings: Settings) -> list[tuple[str, ChatModel]]:
+def build_ladder(
+    settings: Settings, relevance: Relevance | None = None
+) -> list[tuple[str, ChatModel]]:
     ladder: list[tuple[str, ChatModel]] = []
     for tier, spec, url in (
         ("mini", settings.mini_tier, settings.mini_base_url),
         ("large", settings.large_tier, settings.large_base_url),
     ):
-        model = build_model(spec, settings, url)
+        model = build_model(spec, settings, url, relevance)
         if model is not None:
             ladder.append((tier, model))
     return ladder

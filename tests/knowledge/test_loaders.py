@@ -56,6 +56,9 @@ def test_html_sections_use_section_ids_and_drop_page_furniture():
        sign-in page.</p><script>var x = 1;</script></section>
     <h2><a id="mfa"></a>Two-step</h2><p>Use an app.</p>
     <h3>Without id</h3><ul><li>one</li><li>two</li></ul>
+    <p>Then:</p><ol start="3"><li>three</li><li>four</li></ol><pre>
+$ lsb_release -a
+</pre>
     </main><footer>Copyright</footer></body></html>"""
     doc = load_document("account.html", html)
     assert [(s.title, s.anchor) for s in doc.sections] == [
@@ -67,7 +70,21 @@ def test_html_sections_use_section_ids_and_drop_page_furniture():
     assert doc.sections[0].text == "Reset it from the sign-in page."
     text = " ".join(s.text for s in doc.sections)
     assert "Home" not in text and "Copyright" not in text and "var x" not in text
-    assert doc.sections[2].text.split("\n") == ["one", "two"]
+    # List items keep their markers, a <pre> block its lines inside a fence: an answer
+    # can quote a step or a command whole.
+    assert doc.sections[2].text.split("\n") == [
+        "- one",
+        "- two",
+        "",
+        "Then:",
+        "",
+        "3. three",
+        "4. four",
+        "",
+        "```",
+        "$ lsb_release -a",
+        "```",
+    ]
 
 
 def test_pdf_bookmarks_become_sections_with_page_anchors():

@@ -1,0 +1,181 @@
+"""Which words of a passage answer the question: the extractive answerer's excerpt.
+
+A quoted answer is only as good as what it keeps. Picking the best-scoring sentences
+from anywhere in a section (what this replaced) dropped the command a sentence
+introduced ("use the ``lsb_release -a`` command" lost its code block), spliced sentences
+that were paragraphs apart into one, and could open with a bare "No." that reads as
+the opposite of the passage once its question is not the customer's.
+
+So the passage is read as *units* in reading order: prose sentences, list items (kept
+with their marker) and fenced code blocks (kept whole; the loader fences ``<pre>``).
+The excerpt is **one contiguous window** around the unit that best matches the
+question: widened backwards while its first unit leans on the one before ("This
+deletes…", a list item, a code block) or to the passage's start when that fits the
+budget (answers state their point first), forwards over what the window's last sentence
+introduces (a sentence ending in ":" is followed by its list or code) and over the rest
+of its paragraph while the word budget allows. A leading bare "Yes."/"No." is dropped.
+Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.text import content_terms, split_paragraphs, split_sentences
+
+FENCE = "```"
+_ITEM = re.compile(r"^(?:[-*•]|\d{1,3}[.)])\s+")
+_BARE_YES_NO = re.compile(r"^(?:yes|no|nope|yep|correct|right)\s*[.!]?$", re.IGNORECASE)
+# A sentence that opens with one of these continues the one before it.
+_LEANS_BACK = re.compile(
+    r"^(?:this|that|these|those|it|its|they|them|such|however|but|so|then|also|otherwise|"
+    r"instead|thus|therefore|here|there|in this case|in that case|for example|e\.g\.)\b",
+    re.IGNORECASE,
+)
+MAX_CODE_LINES = 15
+POSITION_PRIOR = 0.15  # the opening sentence of an article often states the answer
+SIMILARITY_WEIGHT = 1.0  # cosine of question and unit, beside the share of question terms
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    kind: str  # sentence | item | code
+    paragraph: int
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    @property
+    def introduces(self) -> bool:
+        return self.kind != "code" and self.text.rstrip().endswith(":")
+
+
+def units(passage: str) -> list[Unit]:
+    """The passage in reading order: sentences, list items and whole code blocks."""
+    out: list[Unit] = []
+    code: list[str] | None = None
+    paragraph = 0
+    for block in split_paragraphs(passage.replace(FENCE, f"\n\n{FENCE}\n\n")):
+        if block == FENCE:
+            if code is not None:
+                if code:
+                    out.append(Unit("\n".join(code), "code", paragraph))
+                code = None
+            else:
+                code = []
+            paragraph += 1
+            continue
+        if code is not None:
+            code.extend(line for line in block.split("\n") if line.strip())
+            continue
+        paragraph += 1
+        for line in block.split("\n"):
+            if _ITEM.match(line):
+                out.append(Unit(line.strip(), "item", paragraph))
+            else:
+                out.extend(Unit(s, "sentence", paragraph) for s in split_sentences(line))
+    if code:  # an unclosed fence: keep what it held
+        out.append(Unit("\n".join(code), "code", paragraph))
+    return out
+
+
+def _scores(
+    question: str, found: Sequence[Unit], similarity: Sequence[float] | None
+) -> list[float]:
+    wanted = set(content_terms(question))
+    scores = []
+    for i, unit in enumerate(found):
+        overlap = len(wanted & set(content_terms(unit.text))) / (len(wanted) or 1)
+        meaning = similarity[i] if similarity is not None else 0.0
+        score = overlap + SIMILARITY_WEIGHT * meaning + POSITION_PRIOR / (1 + i)
+        # A bare "No." answers nothing by itself: never the unit a window is built on.
+        scores.append(-1.0 if _BARE_YES_NO.match(unit.text) else score)
+    return scores
+
+
+def choose(
+    question: str,
+    found: Sequence[Unit],
+    max_words: int,
+    min_words: int = 0,
+    similarity: Sequence[float] | None = None,
+) -> list[Unit]:
+    """One contiguous window of ``found`` (see the module docstring). ``similarity``: the
+    question's semantic similarity to each unit (an embedder's cosine), when there is one."""
+    candidates = list(found)
+    if not candidates:
+        return []
+    scores = _scores(question, candidates, similarity)
+    start = end = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+    used = candidates[start].words
+
+    def fits(unit: Unit) -> bool:
+        return used + unit.words <= max_words or (unit.kind == "code" and used < max_words)
+
+    # Backwards while the window's first unit leans on the one before it.
+    while start > 0 and _leans_back(candidates[start], candidates[start - 1]):
+        if not fits(candidates[start - 1]):
+            break
+        start -= 1
+        used += candidates[start].words
+    # An answer whose beginning fits in the budget with the best unit is quoted from its
+    # beginning: FAQ answers state the point first ("Short answer: …").
+    prefix = sum(u.words for u in candidates[:start])
+    if start and used + prefix <= max_words:
+        start, used = 0, used + prefix
+    # Forwards over what the window introduces and the rest of its paragraph, and on
+    # while the window is still short of a few sentences (one sentence rarely answers
+    # on its own), then backwards for the same reason: still one stretch of text.
+    while end + 1 < len(candidates):
+        last, nxt = candidates[end], candidates[end + 1]
+        follows = last.introduces or (nxt.kind != "sentence" and last.kind == nxt.kind)
+        same_paragraph = nxt.paragraph == last.paragraph and nxt.kind == "sentence"
+        if not (follows or same_paragraph or used < min_words) or not fits(nxt):
+            break
+        end += 1
+        used += nxt.words
+    while start > 0 and used < min_words and fits(candidates[start - 1]):
+        start -= 1
+        used += candidates[start].words
+    window = list(candidates[start : end + 1])
+    if len(window) > 1 and _BARE_YES_NO.match(window[0].text):
+        window = window[1:]
+    return window
+
+
+def _leans_back(unit: Unit, before: Unit) -> bool:
+    if unit.kind == "sentence":
+        return bool(_LEANS_BACK.match(unit.text)) or before.introduces
+    return before.introduces or before.kind == unit.kind  # a list or code from its start
+
+
+def render(window: Sequence[Unit], with_code: bool = True) -> str:
+    """The excerpt as the widget's markdown: sentences of a paragraph on one line, items
+    one a line, code lines as inline code one a line (``with_code`` off: plain text)."""
+    out: list[str] = []
+    previous: Unit | None = None
+    for unit in window:
+        text = _code(unit.text) if unit.kind == "code" and with_code else unit.text
+        if unit.kind != "sentence" and not with_code:
+            text = _ITEM.sub("", text)
+        if previous is None:
+            out.append(text)
+        elif (
+            unit.kind == "sentence"
+            and previous.kind == "sentence"
+            and (unit.paragraph == previous.paragraph or not with_code)
+        ):
+            out.append(" " + text)
+        else:
+            out.append(("\n" if with_code else " ") + text)
+        previous = unit
+    return "".join(out)
+
+
+def _code(block: str) -> str:
+    lines = block.split("\n")[:MAX_CODE_LINES]
+    return "\n".join(f"`{line}`" if "`" not in line else line for line in lines)

@@ -1,0 +1,87 @@
+from bot.core.excerpt import choose, render, units
+
+KEEPALIVE = """When I do a borg extract, after a while all activity stops.
+
+This may happen when the SSH connection is stuck on server side. You can configure SSH \
+on client side to prevent this by sending keep-alive requests, for example in ~/.ssh/config:
+
+```
+Host borg.example.com
+ServerAliveInterval 30
+```
+
+You can also do the opposite and configure SSH on server side in /etc/ssh/sshd_config."""
+
+RELEASE = """Python versions are numbered "A.B.C" or "A.B":
+
+- A is the major version number.
+- B is the minor version number.
+- C is the micro version number.
+
+See PEP 6 for more information about bugfix releases. Many alpha, beta and release \
+candidates are also released. Alphas are early releases in which interfaces are not \
+yet finalized; it's not unexpected to see an interface change between two alpha \
+releases. Betas are more stable, preserving existing interfaces but possibly adding \
+new modules. Release candidates are frozen, making no changes except as needed to fix \
+critical bugs. The suffix for a release candidate version is "rc"."""
+
+
+def test_a_passage_reads_as_sentences_items_and_whole_code_blocks():
+    found = units(KEEPALIVE)
+    assert [u.kind for u in found] == ["sentence", "sentence", "sentence", "code", "sentence"]
+    assert found[3].text == "Host borg.example.com\nServerAliveInterval 30"
+    assert found[2].introduces and not found[1].introduces
+    assert [u.kind for u in units(RELEASE)][:4] == ["sentence", "item", "item", "item"]
+
+
+def test_a_sentence_that_introduces_a_command_keeps_it():
+    window = choose("how do I send keep-alive requests from the client?", units(KEEPALIVE), 100)
+    text = render(window)
+    assert (
+        "for example in ~/.ssh/config:\n`Host borg.example.com`\n`ServerAliveInterval 30`" in text
+    )
+    # On the phone the code is left out and nothing is rendered as markdown.
+    spoken = render(
+        choose("keep-alive on the client?", [u for u in units(KEEPALIVE) if u.kind != "code"], 40),
+        False,
+    )
+    assert "`" not in spoken and "ServerAliveInterval" not in spoken
+
+
+def test_the_excerpt_is_one_stretch_of_the_passage_never_a_splice():
+    passage = units(RELEASE)
+    for question in (
+        "what does rc mean in 3.13.0rc1?",
+        "what is a beta release?",
+        "what is the minor version number?",
+    ):
+        window = choose(question, passage, 60)
+        indexes = [passage.index(u) for u in window]
+        assert indexes == list(range(indexes[0], indexes[-1] + 1)), question
+    rc = render(choose("what does rc mean in 3.13.0rc1?", passage, 60))
+    assert 'The suffix for a release candidate version is "rc".' in rc
+
+
+def test_a_list_item_comes_with_the_sentence_that_introduces_its_list():
+    window = choose("which number is the minor version?", units(RELEASE), 40)
+    assert render(window).startswith('Python versions are numbered "A.B.C" or "A.B":\n- A is')
+    assert "- B is the minor version number." in render(window)
+
+
+def test_a_bare_yes_or_no_does_not_open_the_answer():
+    passage = units(
+        "No.\n\nStatic type checkers such as Mypy check type hints. Pylint and "
+        "Pyflakes do basic checking."
+    )
+    assert render(choose("are there tools to find bugs?", passage, 100)).startswith("Static")
+
+
+def test_semantic_similarity_finds_a_sentence_that_shares_no_word():
+    passage = units(
+        "Python may have been installed by an application. If so you can remove "
+        "it without hurting anything. Otherwise ask your administrator. It is "
+        "long and boring. More text follows here. And here. And more here."
+    )
+    similarity = [0.1, 0.9, 0.1, 0.0, 0.0, 0.0, 0.0]
+    window = choose("is uninstalling ok?", passage, 12, similarity=similarity)
+    assert render(window) == "If so you can remove it without hurting anything."
