@@ -18,7 +18,7 @@ from bot.chat.uploads import Limits
 from bot.core.turn import Listener, TurnOutcome, answer_question
 from bot.knowledge.embedder import SentenceTransformerEmbedder
 from bot.knowledge.ingest import Ingestor
-from bot.knowledge.relevance import SentenceRelevance
+from bot.knowledge.relevance import SentenceRelevance, WordSimilarity
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
 from bot.models.base import ChatModel, Style
@@ -88,6 +88,7 @@ class Runtime:
             paused=paused,
             # A tier's whole answer, its retries included, within a bounded time.
             attempt_timeout=s.model_timeout * (s.model_retries + 1),
+            related=self.related_words,
         )
 
     @property
@@ -146,6 +147,11 @@ class Runtime:
     def ladder(self) -> Sequence[tuple[str, ChatModel]]:
         """``mini`` then ``large`` (each optional), as configured; a human after them."""
         return build_ladder(self.settings, self.relevance)
+
+    @cached_property
+    def related_words(self) -> WordSimilarity:
+        """Synonyms for the grounding gate, with the retrieval embedder."""
+        return WordSimilarity(self.embedder)
 
     @cached_property
     def relevance(self) -> SentenceRelevance:

@@ -15,16 +15,14 @@ fails the gate and the question goes up the ladder, which is the point.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.text import content_terms, split_sentences
+from bot.core import contradiction, facts
+from bot.core.text import content_terms, content_words, split_sentences, stem_all
 from bot.core.types import Passage
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
-# Numbers, dates, versions, prices and links are the facts a customer acts on and a
-# small model invents most easily: each one must appear verbatim in the cited passages.
-FACT = re.compile(r"https?://[^\s)\]>]+|\d+(?:[.,:/-]\d+)*")
 DEFAULT_MIN_SUPPORT = 0.7
 
 
@@ -33,6 +31,7 @@ class SentenceSupport:
     sentence: str
     cited: tuple[int, ...]
     support: float
+    contradiction: str | None = None  # the cue (bot.core.contradiction) when it contradicts
 
 
 @dataclass(frozen=True)
@@ -48,12 +47,21 @@ class GateVerdict:
         return min((s.support for s in self.sentences), default=0.0)
 
 
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+
+
 def cited_numbers(text: str) -> list[int]:
-    return [int(m) for m in CITATION.findall(text)]
+    """The ``[n]`` markers of a text; ``[2]`` inside a code span (``squares[2]()``) is code."""
+    return [int(m) for m in CITATION.findall(_CODE_SPAN.sub("", text))]
 
 
 def strip_citations(text: str) -> str:
-    return re.sub(r"\s*\[\d{1,2}\]", "", text).strip()
+    """The text without its ``[n]`` markers (code spans are left as they are)."""
+    pieces = _CODE_SPAN.split(text)
+    spans = _CODE_SPAN.findall(text)
+    out = [re.sub(r"\s*\[\d{1,2}\]", "", piece) for piece in pieces]
+    joined = "".join(p + (spans[i] if i < len(spans) else "") for i, p in enumerate(out))
+    return joined.strip()
 
 
 def _dedupe(answer: str) -> str:
@@ -74,8 +82,58 @@ def _dedupe(answer: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+Related = Callable[[Sequence[str], Sequence[str]], set[str]]
+"""``related(words, passage_words)``: which of ``words`` have a close passage word (an
+embedder's word similarity): a paraphrase's synonyms ("stress" for "emphasis")."""
+
+
+class _Evidence:
+    """What the retrieved passages (numbered from 1) offer a sentence as support."""
+
+    def __init__(self, passages: Sequence[Passage], related: Related | None) -> None:
+        self.terms = {
+            i + 1: set(content_terms(p.text + " " + p.title)) for i, p in enumerate(passages)
+        }
+        self.text = {i + 1: " ".join(p.text.split()) for i, p in enumerate(passages)}
+        self.raw = {i + 1: p.text for i, p in enumerate(passages)}
+        self.related = related
+
+    def support(self, sentence: str, numbers: tuple[int, ...], soft: bool = True) -> float:
+        """Share of the sentence's content terms the passages hold (0 if a fact is not
+        there verbatim); with ``related``, a term may be held by a close word instead."""
+        terms = content_terms(sentence)
+        evidence: set[str] = set().union(*(self.terms[n] for n in numbers))
+        found = sum(t in evidence for t in terms)
+        if soft and self.related is not None and found < len(terms):
+            found += self._related(sentence, evidence, numbers)
+        return found / len(terms) if terms else 1.0
+
+    def _related(self, sentence: str, evidence: set[str], numbers: tuple[int, ...]) -> int:
+        missing = [w for w in content_words(sentence) if stem_all([w])[0] not in evidence]
+        if not missing or self.related is None:
+            return 0
+        vocabulary = sorted({w for n in numbers for w in content_words(self.raw[n])})
+        return len(set(missing) & self.related(missing, vocabulary))
+
+    def quotes(self, sentence: str, numbers: tuple[int, ...]) -> bool:
+        """The sentence is the passages' own text (code marks aside)."""
+        said = " ".join(sentence.replace("`", "").split())
+        return len(said) > 1 and any(said in self.text[n] for n in numbers)
+
+    def facts_found(self, sentence: str, numbers: tuple[int, ...]) -> bool:
+        evidence = " ".join(self.text[n] for n in numbers)
+        return all(facts.stated(fact, sentence, evidence) for fact in facts.in_text(sentence))
+
+    def contradiction(self, sentence: str, numbers: tuple[int, ...]) -> str | None:
+        found = contradiction.find(sentence, [self.raw[n] for n in numbers])
+        return found.cue if found else None
+
+
 def check(
-    answer: str, passages: Sequence[Passage], min_support: float = DEFAULT_MIN_SUPPORT
+    answer: str,
+    passages: Sequence[Passage],
+    min_support: float = DEFAULT_MIN_SUPPORT,
+    related: Related | None = None,
 ) -> GateVerdict:
     """Judge ``answer`` against the retrieved ``passages`` (numbered from 1).
 
@@ -91,46 +149,44 @@ def check(
         return GateVerdict(False, "empty_answer", cited, text=text)
     if any(n < 1 or n > len(passages) for n in cited):
         return GateVerdict(False, "unknown_citation", cited, text=text)
-    passage_terms = {
-        i + 1: set(content_terms(p.text + " " + p.title)) for i, p in enumerate(passages)
-    }
-
-    passage_text = {i + 1: " ".join(p.text.split()) for i, p in enumerate(passages)}
-
-    def support(terms: list[str], numbers: tuple[int, ...]) -> float:
-        evidence: set[str] = set().union(*(passage_terms[n] for n in numbers))
-        return sum(t in evidence for t in terms) / len(terms)
-
-    def facts_found(sentence: str, numbers: tuple[int, ...]) -> bool:
-        evidence = " ".join(passage_text[n] for n in numbers)
-        return all(f.rstrip(".,;:") in evidence for f in FACT.findall(strip_citations(sentence)))
-
+    evidence = _Evidence(passages, related)
     results: list[SentenceSupport] = []
     attributed: list[str] = []
     for paragraph in text.split("\n"):
-        sentences = split_sentences(paragraph)
         paragraph_cites = tuple(dict.fromkeys(cited_numbers(paragraph))) or cited
         out = []
-        for sentence in sentences:
-            terms = content_terms(strip_citations(sentence))
+        for sentence in split_sentences(paragraph):
+            bare = strip_citations(sentence)
             own = tuple(dict.fromkeys(cited_numbers(sentence))) or paragraph_cites
-            if terms and not own:
+            if content_terms(bare) and not own:
                 # Nothing cited anywhere: attribute to the best-supporting passage.
-                best = max(passage_terms, key=lambda n: support(terms, (n,)), default=None)
-                own = (best,) if best is not None else ()
-                sentence = f"{sentence} [{best}]" if best is not None else sentence
+                best = max(
+                    evidence.terms, key=lambda n: evidence.support(bare, (n,), False), default=0
+                )
+                own = (best,) if best else ()
+                sentence = f"{sentence} [{best}]" if best else sentence
             out.append(sentence)
-            if terms and own:
-                score = support(terms, own) if facts_found(sentence, own) else 0.0
-                results.append(SentenceSupport(sentence, own, score))
-            elif terms:
-                results.append(SentenceSupport(sentence, own, 0.0))
+            if content_terms(bare):
+                results.append(_judge(bare, own, evidence))
         attributed.append(" ".join(out) if out else paragraph)
     if not cited:
         text = "\n".join(attributed)
         cited = tuple(dict.fromkeys(cited_numbers(text)))
         if not cited:
             return GateVerdict(False, "no_citation", cited, text=text)
+    if any(r.contradiction for r in results):
+        return GateVerdict(False, "contradiction", cited, results, text)
     if any(r.support < min_support for r in results):
         return GateVerdict(False, "unsupported_sentence", cited, results, text)
     return GateVerdict(True, None, cited, results, text)
+
+
+def _judge(sentence: str, own: tuple[int, ...], evidence: _Evidence) -> SentenceSupport:
+    if not own:
+        return SentenceSupport(sentence, own, 0.0)
+    if evidence.quotes(sentence, own):  # a quotation neither invents nor contradicts
+        return SentenceSupport(sentence, own, 1.0)
+    if not evidence.facts_found(sentence, own):
+        return SentenceSupport(sentence, own, 0.0)
+    cue = evidence.contradiction(sentence, own)
+    return SentenceSupport(sentence, own, evidence.support(sentence, own), cue)

@@ -81,9 +81,14 @@ def stem_all(tokens: Iterable[str]) -> list[str]:
     return list(_stemmer().stemWords(list(tokens)))
 
 
+def content_words(text: str) -> list[str]:
+    """The topic-bearing words of a text, unstemmed: stopwords dropped, order kept."""
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed topic-bearing terms of a text: stopwords dropped, order kept."""
-    return stem_all(w for w in words(text) if w not in STOPWORDS and len(w) > 1)
+    return stem_all(content_words(text))
 
 
 _IDENTIFIER = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z0-9]+(?:[-_.][a-z0-9]+)*|\d{3,}")

@@ -174,8 +174,9 @@ class _CheckedSentences:
     the gate accepts the answer so far; after the first refusal it releases nothing
     more (the whole answer then still meets the gate as usual)."""
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    def __init__(self, passages: Sequence[Passage], related: gate.Related | None) -> None:
         self.passages = passages
+        self.related = related
         self.text = ""
         self.released: list[str] = []
         self.blocked = False
@@ -205,7 +206,8 @@ class _CheckedSentences:
         for sentence in complete[len(self.released) :]:
             if self.blocked:
                 break
-            if not gate.check(" ".join([*self.released, sentence]), self.passages).passed:
+            so_far = " ".join([*self.released, sentence])
+            if not gate.check(so_far, self.passages, related=self.related).passed:
                 self.blocked = True
                 break
             self.released.append(sentence)
@@ -248,6 +250,7 @@ async def answer_question(
     listener: Listener | None = None,
     paused: str | None = None,
     attempt_timeout: float | None = None,
+    related: gate.Related | None = None,
 ) -> TurnOutcome:
     """Run one turn. ``ladder`` is ``[(tier name, model), …]`` tried in order.
 
@@ -260,6 +263,9 @@ async def answer_question(
     With a ``listener``, each attempt's text is streamed as :class:`Delta` events as it
     is generated, and an attempt the gate (or the model) fails is followed by a
     :class:`Retract`; the outcome's ``attempt`` names the one whose text stands.
+
+    ``related`` lets the gate count a paraphrase's synonyms as support (an embedder's
+    word similarity, :class:`bot.knowledge.relevance.WordSimilarity`).
     """
     text = validate_question(question, max_chars)
     decision: list[Step] = []
@@ -313,7 +319,7 @@ async def answer_question(
     )
     failed = 0  # tiers that could not answer at all (errors, timeouts), not gate failures
     for attempt, (tier, model) in enumerate(ladder):
-        checked = _CheckedSentences(passages) if style == "phone" else None
+        checked = _CheckedSentences(passages, related) if style == "phone" else None
 
         async def emit(
             piece: str,
@@ -345,7 +351,8 @@ async def answer_question(
         if answer.startswith(NO_ANSWER):
             verdict = gate.GateVerdict(False, "model_declined", ())
         else:
-            verdict = gate.check(answer, passages)
+            # The gate's embedder work (word similarity) is CPU: off the event loop.
+            verdict = await asyncio.to_thread(gate.check, answer, passages, related=related)
         detail |= {
             "gate": "pass" if verdict.passed else verdict.reason,
             "min_support": round(verdict.min_support, 3),

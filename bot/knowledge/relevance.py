@@ -50,3 +50,43 @@ class SentenceRelevance:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return found
+
+
+WORD_SIMILARITY = 0.6  # MiniLM cosine of two single words: synonyms ≥ 0.6, unrelated ~0.4
+
+
+class WordSimilarity:
+    """``related(words, vocabulary)`` → the words with a close vocabulary word, for the
+    grounding gate's support check: a paraphrase says "folder" where the passage says
+    "directory". Opposites are close too ("faster"/"slower"): the gate's contradiction
+    check, not this, stops those."""
+
+    def __init__(
+        self, embedder: Embedder, threshold: float = WORD_SIMILARITY, cache: int = CACHE_UNITS
+    ) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.cache_size = cache
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _vectors(self, words: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = [w for w in dict.fromkeys(words) if w not in self._cache]
+        fresh = list(self.embedder.embed(missing)) if missing else []
+        with self._lock:
+            for word, vector in zip(missing, fresh, strict=True):
+                self._cache[word] = vector
+            out = np.stack([self._cache[w] for w in words])
+            for word in words:
+                self._cache.move_to_end(word)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return out
+
+    def __call__(self, words: Sequence[str], vocabulary: Sequence[str]) -> set[str]:
+        if not words or not vocabulary:
+            return set()
+        similarity = self._vectors(words) @ self._vectors(vocabulary).T
+        best = similarity.max(axis=1)
+        return {w for w, score in zip(words, best, strict=True) if score >= self.threshold}

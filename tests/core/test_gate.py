@@ -1,3 +1,4 @@
+from bot.core import facts
 from bot.core.gate import check
 from bot.core.types import Passage
 
@@ -66,7 +67,7 @@ def test_repeated_sentences_are_dropped_from_the_answer_shown():
 def test_an_invented_sentence_fails_even_when_cited():
     answer = (
         "Annual plans can be refunded within 30 days of purchase [1]. "
-        "We also refund monthly plans in bitcoin on request [1]."
+        "We also accept bitcoin for annual plans on request [1]."
     )
     verdict = check(answer, [REFUNDS])
     assert not verdict.passed
@@ -84,3 +85,53 @@ def test_each_sentence_is_checked_against_the_passage_it_cites():
 
 def test_an_empty_answer_fails():
     assert check("  [1] ", [REFUNDS]).reason == "empty_answer"
+
+
+SU = _passage(
+    "Debian's su uses PAM for authentication. The nonce is not needed to read data. "
+    "Settings are applied before the restart. Refunds are paid within 30 days, or 1 day "
+    "if the plan is empty.",
+    "su",
+)
+
+
+def test_contradictions_in_the_passages_own_words_are_stopped():
+    for answer, cue in (
+        ("Debian's current su does not use PAM for authentication [1].", "negation"),
+        ("The nonce is needed to read data [1].", "negation"),
+        ("Settings are applied after the restart [1].", "opposite:after/befor"),
+        ("Debian's su uses PAM for authentication only when root [1].", "restriction:only when"),
+    ):
+        verdict = check(answer, [SU])
+        assert verdict.reason == "contradiction", answer
+        assert verdict.sentences[0].contradiction == cue
+    # The same facts restated, negations where the passage has them, pass.
+    assert check("Debian's su relies on PAM for authentication [1].", [SU]).passed
+    assert check("You don't need the nonce to read data [1].", [SU]).passed
+
+
+def test_a_short_number_counts_only_next_to_the_same_words():
+    assert check("Refunds are paid within 30 days [1].", [SU]).passed
+    verdict = check("Refunds are paid within 30 days, or 0 days if the plan is empty [1].", [SU])
+    assert not verdict.passed and verdict.sentences[0].support == 0.0
+    # "1" is in the passage, but next to other words: a moved number is not stated.
+    seats = _passage("Refunds are paid within 30 days. A plan has 1 seat.")
+    assert not check("Refunds are paid within 1 day [1].", [seats]).passed
+    assert check("A plan has 1 seat [1].", [seats]).passed
+    # A number inside a name is not a fact of its own; a number word is.
+    assert facts.in_text("sqlite3 and SQL92 since 2020, twice") == ["2020", "twice"]
+
+
+def test_synonyms_count_as_support_when_the_embedder_says_they_are_close():
+    passage = _passage("Put the stress on the first syllable when you say Debian.", "Debian")
+    answer = "Pronounce Debian with the emphasis on the opening syllable [1]."
+    assert not check(answer, [passage]).passed  # 2 of 5 words: below the bar
+
+    asked = []
+
+    def related(words, vocabulary):
+        asked.append((list(words), list(vocabulary)))
+        return {"emphasis", "pronounce", "opening"} & set(words)
+
+    assert check(answer, [passage], related=related).passed
+    assert asked[0][0] == ["pronounce", "emphasis", "opening"] and "stress" in asked[0][1]

@@ -1,0 +1,209 @@
+"""Contradictions written in the passage's own words.
+
+"Debian's current su does not use PAM" shares nearly every word with the passage that
+says su uses PAM, so a share-of-words check passes it, and so does an embedding (a
+negated sentence sits next to its original). What gives it away is what changed between
+the claim and the passage sentence it restates: a negation added or dropped, a word
+swapped for its opposite ("before" → "after", "enabled" → "disabled"), a restriction
+added ("only when…").
+
+So each clause of an answer sentence is aligned with the passage sentence that shares
+the most of its content terms (at least two, and half of the clause's), and the two are
+compared on those three cues: a negation in one of them whose words the other states
+plainly ("does not use PAM" against "uses PAM"), a word whose opposite the other holds
+(and not the word itself), a restriction the passage does not make ("only when"). A
+clause that aligns with nothing is left to the support check. Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.text import STOPWORDS, content_terms, split_sentences, stem_all, words
+
+_NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nothing",
+        "nobody",
+        "nowhere",
+        "neither",
+        "nor",
+        "without",
+        "cannot",
+        "unable",
+        "can't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "won't",
+        "wouldn't",
+        "shouldn't",
+        "couldn't",
+        "mustn't",
+        "needn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+    ]
+)
+# Opposites, as stems (both directions are checked). General English, not one domain's.
+_OPPOSITES_TEXT = """
+before after; always never; enable disable; enabled disabled; allow prevent; allow forbid;
+allow block; increase decrease; more less; more fewer; faster slower; larger smaller;
+bigger smaller; higher lower; local remote; same different; first last; required
+optional; mandatory optional; public private; mutable immutable; encrypted unencrypted;
+encrypted plaintext; safe unsafe; supported unsupported; possible impossible; true false;
+include exclude; included excluded; automatic manual; automatically manually; online
+offline; free paid; add remove; maximum minimum; older newer; inside outside; success
+failure; succeed fail; accept reject; visible hidden; synchronous asynchronous; internal
+external; permanent temporary; recommended discouraged; slow fast; upper lower
+"""
+# A restriction that changes a claim's scope: "returns None only when …".
+_RESTRICTION = re.compile(
+    r"\b(?:only|solely|exclusively)\s+(?:when|if|for|after|before|while|in|on|with|by|to)\b",
+    re.IGNORECASE,
+)
+_RESTRICTION_WORDS = frozenset(["only", "solely", "exclusively", "just", "merely", "unless"])
+_SCOPE = 4  # a negation governs the next few words
+# What a negation governs: the next content words, these verbs included.
+_KEEP = frozenset(
+    [
+        "use",
+        "used",
+        "using",
+        "uses",
+        "need",
+        "needs",
+        "needed",
+        "get",
+        "gets",
+        "make",
+        "makes",
+        "know",
+    ]
+)
+_MIN_SHARED = 2
+
+
+def _pairs() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for pair in _OPPOSITES_TEXT.replace("\n", " ").split(";"):
+        parts = pair.split()
+        if len(parts) != 2:
+            continue
+        a, b = stem_all(parts)
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return out
+
+
+_OPPOSITES = _pairs()
+_CLAUSE = re.compile(r"\s*(?:[;:—–]|,\s*(?:but|and|so|while|whereas|which)\b|\bbut\b)\s*")
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    clause: str
+    passage_sentence: str
+    cue: str  # negation | opposite:<a>/<b> | restriction:<word>
+
+
+def clauses(sentence: str) -> list[str]:
+    """The sentence's clauses; one too short to align joins the one before it (a
+    negation may sit in it: "…, but not edit it")."""
+    out: list[str] = []
+    for part in _CLAUSE.split(sentence):
+        if not part or not part.strip():
+            continue
+        if out and len(set(content_terms(part))) < _MIN_SHARED:
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def _align(terms: set[str], sentences: Sequence[tuple[str, set[str]]]) -> str | None:
+    best, best_shared = None, 0
+    for text, found in sentences:
+        shared = len(terms & found)
+        if shared > best_shared:
+            best, best_shared = text, shared
+    if best is None or best_shared < _MIN_SHARED or best_shared * 2 < len(terms):
+        return None
+    return best
+
+
+def find(sentence: str, passages: Sequence[str]) -> Contradiction | None:
+    """The first clause of ``sentence`` that contradicts its passage sentence, if any."""
+    aligned_to = [(s, set(content_terms(s))) for text in passages for s in split_sentences(text)]
+    for clause in clauses(sentence):
+        terms = set(content_terms(clause))
+        if len(terms) < _MIN_SHARED:
+            continue
+        aligned = _align(terms, aligned_to)
+        if aligned is None:
+            continue
+        cue = _cue(clause, aligned)
+        if cue is not None:
+            return Contradiction(clause, aligned, cue)
+    return None
+
+
+def _cue(clause: str, aligned: str) -> str | None:
+    said, source = words(clause), words(aligned)
+    if _flipped(said, source) or _flipped(source, said):
+        return "negation"
+    said_stems, source_stems = set(stem_all(said)), set(stem_all(source))
+    for stem in said_stems - source_stems:
+        opposite = (_OPPOSITES.get(stem, set()) & source_stems) - said_stems
+        if opposite:
+            return f"opposite:{stem}/{min(opposite)}"
+    restricted = _RESTRICTION.search(clause)
+    if restricted and not _RESTRICTION_WORDS & set(source):
+        return f"restriction:{restricted.group(0).lower()}"
+    return None
+
+
+def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """For each negation, the (stemmed) words it negates: the next content words."""
+    heads = []
+    for i, token in enumerate(tokens):
+        if not (token in _NEGATIONS or token.endswith("n't")):
+            continue
+        if i == 0 and token == "no":  # noqa: S105 (a word, not a password)
+            continue  # "No, …": the answer to a question, not a negation of what follows
+        window = tokens[i + 1 : i + 1 + _SCOPE]
+        head = [t for t in window if t not in STOPWORDS or t in _KEEP][:2]
+        if not head:  # at the end ("… but labels don't"): it negates the word before
+            head = [t for t in tokens[:i] if t not in STOPWORDS or t in _KEEP][-1:]
+        if head:
+            heads.append(tuple(stem_all(head)))
+    return heads
+
+
+def _irregular(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 2 and len(long) == len(short) + 1 and long.startswith(short)
+
+
+def _flipped(negating: Sequence[str], plain: Sequence[str]) -> bool:
+    """``negating`` negates words that ``plain`` states without a negation before them."""
+    plain_stems = set(stem_all(plain))
+    negated_in_plain = {s for head in _negated_heads(plain) for s in head}
+
+    def stated(stem: str) -> bool:
+        # Irregular forms stem apart ("go"/"goe"): a shared start of 2+ letters counts.
+        same = {p for p in plain_stems if p == stem or _irregular(p, stem)}
+        return bool(same) and not same & negated_in_plain
+
+    return any(all(stated(s) for s in head) for head in _negated_heads(negating))

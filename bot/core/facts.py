@@ -1,0 +1,88 @@
+"""Numbers, versions, dates and links: the facts a customer acts on.
+
+A small model invents them most easily and a paraphrase must never change them, so
+each one in an answer sentence must be *stated* by the cited passages:
+
+* a link, a version, a date or a number of three or more digits: verbatim, as a whole
+  token ("50" is not found inside "500-million");
+* a short number ("0", "30"): verbatim *and* next to the same words: "or 0 if the
+  table is empty" is not stated by a passage that says "or 1 if the table is empty"
+  and "'0' and '0.0'" elsewhere. One shared content word within a few words either
+  side is enough ("25 MB on Free" for "Free: 25 MB");
+* a number written as a word ("three times", "twice"): as that word or its digits.
+
+Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.text import content_terms
+
+# A number that is part of a name ("sqlite3", "SQL92", "EAR99") is not a fact on its own.
+_FACT = re.compile(r"https?://[^\s)\]>]+|(?<![\w])\d+(?:[.,:/-]\d+)*")
+_NUMBER_WORDS = {
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "twice": "2",
+    "thrice": "3",
+    "double": "2",
+    "triple": "3",
+    "dozen": "12",
+}
+_WORD_NUMBER = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+SHORT = 2  # digits up to which a number needs its context to count as stated
+CONTEXT = 4  # words either side that make a short number's context
+
+
+def in_text(sentence: str) -> list[str]:
+    """The facts of a sentence: links and numbers, and numbers written as words."""
+    found = [f.rstrip(".,;:") for f in _FACT.findall(sentence)]
+    return found + [w.lower() for w in _WORD_NUMBER.findall(sentence)]
+
+
+def _occurrences(fact: str, text: str) -> list[re.Match[str]]:
+    if fact.startswith("http"):
+        return [m for m in re.finditer(re.escape(fact), text)]
+    if fact in _NUMBER_WORDS:
+        pattern = rf"\b{fact}\b|(?<![\d.,]){_NUMBER_WORDS[fact]}(?![\d])"
+        return list(re.finditer(pattern, text, re.IGNORECASE))
+    return list(re.finditer(rf"(?<![\w.,]){re.escape(fact)}(?![\d])", text))
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+
+def _context(text: str, start: int, end: int) -> set[str]:
+    """Content terms a few words either side, within the number's own sentence."""
+    before = _SENTENCE_END.split(text[:start])[-1].split()[-CONTEXT:]
+    after = _SENTENCE_END.split(text[end:])[0].split()[:CONTEXT]
+    return set(content_terms(" ".join(before + after)))
+
+
+def stated(fact: str, sentence: str, evidence: str) -> bool:
+    """Whether ``evidence`` (the cited passages' text) states ``fact`` as ``sentence``
+    uses it."""
+    found = _occurrences(fact, evidence)
+    if not found:
+        return False
+    short = fact in _NUMBER_WORDS or (fact.isdigit() and len(fact) <= SHORT)
+    if not short:
+        return True
+    mine = next(iter(_occurrences(fact, sentence)), None)
+    if mine is None:
+        return True
+    wanted = _context(sentence, mine.start(), mine.end())
+    if not wanted:
+        return True  # nothing around it to compare
+    return any(wanted & _context(evidence, m.start(), m.end()) for m in found)
