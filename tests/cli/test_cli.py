@@ -141,6 +141,45 @@ def test_eval_prints_the_quality_meter(data_dir, tmp_path):
     assert metrics["out_of_scope_declined"] == 1.0
     assert metrics["in_scope_wrongly_escalated"] == 0.0
     assert metrics["latency_p95_ms"] >= metrics["latency_p50_ms"] > 0
+    assert metrics["in_scope_answered"] == 1.0 and metrics["gold_in_answer"] == 1.0
+
+    followups = tmp_path / "f.jsonl"
+    followups.write_text(
+        json.dumps(
+            {
+                "id": "f",
+                "first": "I can't sign in, I forgot my password",
+                "then": "how long does that link work?",
+                "target": "a",
+                "kind": "followup",
+            }
+        )
+    )
+    answers = tmp_path / "a.jsonl"
+    answers.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "faithful": "Use the reset link we email you; it expires after 60 minutes [G].",
+                "unsupported": "Use the reset link we email you; it expires after 24 hours [G].",
+                "kind": "number",
+            }
+        )
+    )
+    args = ["eval", str(questions), "--followups", str(followups), "--answers", str(answers)]
+    result = run([*args, "--json"], data_dir)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["followups"]["followup"]["hit@3"] == 1.0
+    assert metrics["answers"]["judged"] == 2
+    assert metrics["answers"]["number_stopped"] == 1.0
+    assert metrics["answers"]["faithful_delivered"] == 1.0
+    # A target that names no question is refused before any turn runs.
+    followups.write_text(
+        json.dumps({"id": "f", "first": "x", "then": "y", "target": "zz", "kind": "followup"})
+    )
+    refused = run(args, data_dir)
+    assert refused.returncode == 1 and "f.jsonl:1" in refused.stderr
 
 
 def test_chat_talks_over_the_demo_knowledge_base_in_the_terminal(data_dir):

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from bot.core.gate import check
-from bot.knowledge.relevance import WordSimilarity
 from bot.core.types import Passage
+from bot.knowledge.relevance import WordSimilarity
 from tests.conftest import ROOT
 
 LABELS = ROOT / "tests" / "eval" / "python-faq-gate-labels.jsonl"

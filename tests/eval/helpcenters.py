@@ -39,6 +39,19 @@ class HelpCenter:
     files: tuple[str, ...] = ()
 
 
+def _debian(name: str, package: str, files: tuple[str, ...]) -> HelpCenter:
+    """A help center from a Debian documentation package, its sets in tests/eval/NAME/."""
+    sets = EVAL / name
+    return HelpCenter(
+        name,
+        [sets / "questions.jsonl"],
+        [sets / "followups.jsonl"],
+        [sets / "gate_answers.jsonl"],
+        package=package,
+        files=files,
+    )
+
+
 HELP_CENTERS = [
     HelpCenter(
         "python-faq",
@@ -54,29 +67,17 @@ HELP_CENTERS = [
         [EVAL / "nimbus" / "gate_answers.jsonl"],
         kb=ROOT / "knowledge",
     ),
-    HelpCenter(
-        "borg",
-        [EVAL / "borg" / "questions.jsonl"],
-        [EVAL / "borg" / "followups.jsonl"],
-        [EVAL / "borg" / "gate_answers.jsonl"],
-        package="borgbackup-doc",
-        files=("usr/share/doc/borgbackup/html/faq.html",),
-    ),
-    HelpCenter(
-        "git",
-        [EVAL / "git" / "questions.jsonl"],
-        [EVAL / "git" / "followups.jsonl"],
-        [EVAL / "git" / "gate_answers.jsonl"],
-        package="git-doc",
-        files=("usr/share/doc/git-doc/gitfaq.html", "usr/share/doc/git-doc/user-manual.html"),
-    ),
-    HelpCenter(
-        "sqlite",
-        [EVAL / "sqlite" / "questions.jsonl"],
-        [EVAL / "sqlite" / "followups.jsonl"],
-        [EVAL / "sqlite" / "gate_answers.jsonl"],
-        package="sqlite3-doc",
-        files=("usr/share/doc/sqlite3/faq.html",),
+    *(
+        _debian(name, package, files)
+        for name, package, files in (
+            ("borg", "borgbackup-doc", ("usr/share/doc/borgbackup/html/faq.html",)),
+            (
+                "git",
+                "git-doc",
+                ("usr/share/doc/git-doc/gitfaq.html", "usr/share/doc/git-doc/user-manual.html"),
+            ),
+            ("sqlite", "sqlite3-doc", ("usr/share/doc/sqlite3/faq.html",)),
+        )
     ),
 ]
 
