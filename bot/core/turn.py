@@ -20,7 +20,7 @@ from bot.core.protocols import KnowledgeBase
 from bot.core.text import split_sentences
 from bot.core.types import Citation, Passage
 from bot.errors import InvalidInput, ModelError
-from bot.models.base import AnswerRequest, ChatModel, Style, Usage
+from bot.models.base import AnswerRequest, ChatModel, QuestionRewriter, Style, Usage
 from bot.models.prompt import NO_ANSWER
 
 # Reason codes (stable: they appear in JSON output, metrics and the agent queue).
@@ -37,6 +37,7 @@ CONVERSATION_BUDGET = "conversation_budget"
 DAILY_BUDGET = "daily_budget"
 
 HUMAN_TIER = "human"
+MAX_REWRITE_CHARS = 500  # a rewrite longer than this is not a question
 
 MESSAGES = {
     ASKED_FOR_HUMAN: "Of course. I'm handing this conversation to a person from our support "
@@ -215,12 +216,53 @@ class _CheckedSentences:
         return out
 
 
+def _rewriter(ladder: Sequence[tuple[str, ChatModel]]) -> QuestionRewriter | None:
+    """The first generative tier that can rewrite a follow-up, if any."""
+    for _, model in ladder:
+        if model.generative and isinstance(model, QuestionRewriter):
+            return model
+    return None
+
+
+async def _rewrite(
+    rewriter: QuestionRewriter,
+    history: Sequence[tuple[str, str]],
+    text: str,
+    timeout: float | None,
+) -> tuple[str | None, Usage, str | None]:
+    """The follow-up as a standalone question, its cost, and why not when it failed (the
+    turn then reads the message after the previous question, as without a model)."""
+    try:
+        async with asyncio.timeout(timeout):
+            rewritten, spent = await rewriter.rewrite(history, text)
+    except (ModelError, TimeoutError) as exc:
+        return None, Usage(), str(exc) or "timed out"
+    if not rewritten or len(rewritten) > MAX_REWRITE_CHARS:
+        return None, spent, "no usable question"
+    return rewritten, spent, None
+
+
+def _rewrite_detail(rewritten: str | None, spent: Usage, error: str | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "query": rewritten,
+        "tokens_in": spent.tokens_in,
+        "tokens_out": spent.tokens_out,
+        "cost_usd": spent.cost_usd,
+    }
+    return detail | ({"error": error} if error else {})
+
+
 async def _retrieve(
-    kb: KnowledgeBase, text: str, history: Sequence[tuple[str, str]], k: int
+    kb: KnowledgeBase,
+    text: str,
+    history: Sequence[tuple[str, str]],
+    k: int,
+    rewritten: str | None = None,
 ) -> tuple[list[Passage], str | None]:
     """The passages for ``text`` read in the conversation (:mod:`bot.core.followup`), and
-    the in-context query when that reading won."""
-    query = followup.in_context(text, history)
+    the in-context query when that reading won. A model's standalone rewrite of the
+    message, when there is one, is the in-context query."""
+    query = rewritten or followup.in_context(text, history)
     # Retrieval blocks (embedding, Chroma): keep it off the event loop. Both searches at
     # once share one forward pass of the embedder (the query batcher).
     if query is None:
@@ -282,8 +324,16 @@ async def answer_question(
     if fired is not None:
         return escalate(fired, [], None)
 
+    rewriter = None if paused else _rewriter(ladder)
+    if rewriter is not None and history and followup.leans_on_context(text):
+        started = time.perf_counter()
+        rewritten, spent, error = await _rewrite(rewriter, history, text, attempt_timeout)
+        usage = _add(usage, spent)
+        decision.append(Step("rewrite", _ms(started), _rewrite_detail(rewritten, spent, error)))
+    else:
+        rewritten = None
     started = time.perf_counter()
-    passages, context = await _retrieve(kb, text, history, top_k)
+    passages, context = await _retrieve(kb, text, history, top_k, rewritten)
     confidence = passages[0].score if passages else None
     decision.append(
         Step(

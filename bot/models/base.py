@@ -33,6 +33,17 @@ class Usage:
 
 
 @runtime_checkable
+class QuestionRewriter(Protocol):
+    """A model that can turn a follow-up ("ok, how do I do that?") into a standalone
+    question for retrieval, in one short call (:func:`bot.core.turn.answer_question`
+    asks the first generative tier that is one)."""
+
+    async def rewrite(
+        self, history: Sequence[tuple[str, str]], message: str
+    ) -> tuple[str, Usage]: ...
+
+
+@runtime_checkable
 class ChatModel(Protocol):
     """Streams the text of an answer; cites passages as ``[n]``.
 

@@ -10,15 +10,16 @@ the first byte; a failure after that, or after the retries, raises
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, cast
 
 import openai
 
 from bot.errors import ModelError
 from bot.models.base import AnswerRequest, Usage
-from bot.models.prompt import build_messages
+from bot.models.prompt import build_messages, build_rewrite_messages
 
+REWRITE_TOKENS = 80  # a standalone question, not an answer
 # USD per million tokens (input, output). Configuration overrides and extends it
 # (SUPPORTBOT_PRICES); a model missing from the table costs 0 and says so in /metrics.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
@@ -117,6 +118,23 @@ class OpenAIChatModel:
             raise ModelError(f"{self.model}: the stream broke: {type(exc).__name__}") from exc
         if usage is not None:
             yield usage
+
+    async def rewrite(self, history: Sequence[tuple[str, str]], message: str) -> tuple[str, Usage]:
+        """``message`` as a standalone question (one short, non-streamed call)."""
+        try:
+            completion = await self._client.chat.completions.create(
+                model=self.model,
+                messages=cast(Any, build_rewrite_messages(history, message, self.redact_pii)),
+                max_tokens=REWRITE_TOKENS,
+                temperature=0.0,
+            )
+        except openai.APIStatusError as exc:
+            raise ModelError(f"{self.model}: HTTP {exc.status_code} from the model server") from exc
+        except openai.APIError as exc:
+            raise ModelError(f"{self.model}: rewrite failed: {type(exc).__name__}") from exc
+        text = (completion.choices[0].message.content or "") if completion.choices else ""
+        raw = completion.usage.model_dump() if completion.usage else {}
+        return " ".join(text.split()), self._usage(raw)
 
     def _usage(self, raw: dict[str, Any]) -> Usage:
         tokens_in = int(raw.get("prompt_tokens") or 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from bot.core.redact import redact
@@ -44,6 +45,28 @@ def fence(text: str) -> str:
 
 def _same(text: str) -> str:
     return text
+
+
+REWRITE = """Rewrite the customer's last message as one standalone question that can \
+be understood without the conversation, for a search in the help center. Keep the \
+customer's own words where you can. If the message already stands on its own, repeat it \
+unchanged. Reply with the question only."""
+
+
+def build_rewrite_messages(
+    history: Sequence[tuple[str, str]], message: str, redact_pii: bool = False
+) -> list[dict[str, Any]]:
+    """OpenAI chat ``messages`` that ask for ``message`` as a standalone question."""
+    said = redact if redact_pii else _same
+    lines = [
+        f"{'Assistant' if role == 'bot' else 'Customer'}: {said(text)}"
+        for role, text in history[-4:]
+    ]
+    conversation = "\n".join([*lines, f"Customer (last message): {said(message)}"])
+    return [
+        {"role": "system", "content": REWRITE},
+        {"role": "user", "content": conversation},
+    ]
 
 
 IMAGES_NOTE = (

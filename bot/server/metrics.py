@@ -84,7 +84,8 @@ class Metrics:
         self.turn_seconds.observe(latency_ms / 1000)
         for step in outcome.decision:
             self.stage_seconds.labels(step.stage).observe(step.ms / 1000)
-            if step.stage.startswith("answer:"):
+            # A follow-up's rewrite is counted as its own "tier": the mini model's tokens.
+            if step.stage.startswith("answer:") or step.stage == "rewrite":
                 tier = step.stage.removeprefix("answer:")
                 self.tokens.labels(tier, "in").inc(step.detail.get("tokens_in", 0))
                 self.tokens.labels(tier, "out").inc(step.detail.get("tokens_out", 0))
