@@ -93,8 +93,10 @@ def chunk_sections(
         pieces: list[tuple[str, int, str]] = []
         for paragraph in split_paragraphs(section.text):
             units = list(_units(paragraph, budget, count_tokens))
+            # A paragraph of lines (a code block, a list) cut into pieces keeps its lines.
+            joint = "\n" if "\n" in paragraph else " "
             pieces.extend(
-                (unit, size, "\n\n" if i == 0 else " ") for i, (unit, size) in enumerate(units)
+                (unit, size, "\n\n" if i == 0 else joint) for i, (unit, size) in enumerate(units)
             )
         for part, text in enumerate(_pack(pieces, budget)):
             chunks.append(

@@ -37,3 +37,12 @@ def test_long_sections_fit_the_model_window_and_keep_the_heading_in_every_chunk(
     assert [c.part for c in chunks] == list(range(len(chunks)))
     # Nothing is lost: every word of the section is in some chunk, in order.
     assert " ".join(" ".join(c.text.split()) for c in chunks) == " ".join(section.text.split())
+
+
+def test_a_code_block_longer_than_a_chunk_keeps_its_lines(embedder):
+    code = "\n".join(f"$ git log --since='{i} weeks ago' # commits of week {i}" for i in range(60))
+    section = Section("m.html", ("Quick reference",), "ref", f"Try these:\n\n```\n{code}\n```")
+    chunks = chunk_sections([section], embedder.count_tokens, embedder.max_tokens)
+    assert len(chunks) > 1
+    lines = [line for c in chunks for line in c.text.split("\n") if line.startswith("$ git")]
+    assert lines == code.split("\n")  # one command a line, none run together
