@@ -14,6 +14,8 @@ deletes…", a list item, a code block) or to the passage's start when that fits
 budget (answers state their point first), forwards over what the window's last sentence
 introduces (a sentence ending in ":" is followed by its list or code) and over the rest
 of its paragraph while the word budget allows. A leading bare "Yes."/"No." is dropped.
+What the bot's previous answer already quoted is not the anchor of a follow-up's
+excerpt: "and on the server side?" gets the next part of the article, not the same one.
 Pure functions: no I/O.
 """
 
@@ -84,11 +86,17 @@ def units(passage: str) -> list[Unit]:
 
 
 def _scores(
-    question: str, found: Sequence[Unit], similarity: Sequence[float] | None
+    question: str,
+    found: Sequence[Unit],
+    similarity: Sequence[float] | None,
+    shown: Sequence[bool],
 ) -> list[float]:
     wanted = set(content_terms(question))
     scores = []
     for i, unit in enumerate(found):
+        if shown[i]:  # the customer just read it: a follow-up wants what comes next
+            scores.append(-0.5)
+            continue
         overlap = len(wanted & set(content_terms(unit.text))) / (len(wanted) or 1)
         meaning = similarity[i] if similarity is not None else 0.0
         score = overlap + SIMILARITY_WEIGHT * meaning + POSITION_PRIOR / (1 + i)
@@ -103,13 +111,18 @@ def choose(
     max_words: int,
     min_words: int = 0,
     similarity: Sequence[float] | None = None,
+    shown: str = "",
 ) -> list[Unit]:
     """One contiguous window of ``found`` (see the module docstring). ``similarity``: the
-    question's semantic similarity to each unit (an embedder's cosine), when there is one."""
+    question's semantic similarity to each unit (an embedder's cosine), when there is one;
+    ``shown``: the bot's previous answer, whose units are not quoted again unless nothing
+    else is left (a follow-up on the same article wants its next part)."""
     candidates = list(found)
     if not candidates:
         return []
-    scores = _scores(question, candidates, similarity)
+    said = _squash(shown)
+    repeated = [bool(said) and _squash(u.text) in said for u in candidates]
+    scores = _scores(question, candidates, similarity, repeated)
     start = end = max(range(len(candidates)), key=lambda i: (scores[i], -i))
     used = candidates[start].words
 
@@ -125,7 +138,7 @@ def choose(
     # An answer whose beginning fits in the budget with the best unit is quoted from its
     # beginning: FAQ answers state the point first ("Short answer: …").
     prefix = sum(u.words for u in candidates[:start])
-    if start and used + prefix <= max_words:
+    if start and used + prefix <= max_words and not any(repeated[:start]):
         start, used = 0, used + prefix
     # Forwards over what the window introduces and the rest of its paragraph, and on
     # while the window is still short of a few sentences (one sentence rarely answers
@@ -139,12 +152,18 @@ def choose(
         end += 1
         used += nxt.words
     while start > 0 and used < min_words and fits(candidates[start - 1]):
+        if repeated[start - 1] and not repeated[start]:
+            break
         start -= 1
         used += candidates[start].words
     window = list(candidates[start : end + 1])
     if len(window) > 1 and _BARE_YES_NO.match(window[0].text):
         window = window[1:]
     return window
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.replace("`", "").split()).lower()
 
 
 def _leans_back(unit: Unit, before: Unit) -> bool:

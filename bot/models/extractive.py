@@ -21,13 +21,18 @@ Relevance = Callable[[str, Sequence[str]], list[float]]
 
 
 def excerpt(
-    question: str, passage_text: str, style: str = "chat", relevance: Relevance | None = None
+    question: str,
+    passage_text: str,
+    style: str = "chat",
+    relevance: Relevance | None = None,
+    shown: str = "",
 ) -> str:
-    """The words of ``passage_text`` that answer ``question``, as the customer sees them."""
+    """The words of ``passage_text`` that answer ``question``, as the customer sees them
+    (``shown``: the bot's previous answer, not quoted again)."""
     with_code = style != "phone"  # a caller cannot hear a code block
     found = [u for u in units(passage_text) if with_code or u.kind != "code"]
     similarity = relevance(question, [u.text for u in found]) if relevance and found else None
-    window = choose(question, found, MAX_WORDS[style], MIN_WORDS[style], similarity)
+    window = choose(question, found, MAX_WORDS[style], MIN_WORDS[style], similarity, shown)
     return render(window, with_code=with_code)
 
 
@@ -45,11 +50,12 @@ class ExtractiveModel:
         if not request.passages:
             return
         passage = request.passages[0].text
+        shown = next((text for role, text in reversed(request.history) if role == "bot"), "")
         if self.relevance is None:
-            text = excerpt(request.question, passage, request.style)
+            text = excerpt(request.question, passage, request.style, None, shown)
         else:  # the embedder blocks: off the event loop
             text = await asyncio.to_thread(
-                excerpt, request.question, passage, request.style, self.relevance
+                excerpt, request.question, passage, request.style, self.relevance, shown
             )
         if text:
             yield text + " [1]"

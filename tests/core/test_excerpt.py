@@ -85,3 +85,14 @@ def test_semantic_similarity_finds_a_sentence_that_shares_no_word():
     similarity = [0.1, 0.9, 0.1, 0.0, 0.0, 0.0, 0.0]
     window = choose("is uninstalling ok?", passage, 12, similarity=similarity)
     assert render(window) == "If so you can remove it without hurting anything."
+
+
+def test_a_follow_up_gets_the_next_part_of_the_article_not_the_same_one():
+    passage = units(KEEPALIVE + "\n\n```\nClientAliveInterval 30\n```")
+    first = render(choose("restore over ssh just stops, nothing downloading", passage, 100, 45))
+    assert "ServerAliveInterval 30" in first and "ClientAliveInterval" not in first
+    then = render(
+        choose("and what do I change on the server side instead?", passage, 100, 45, shown=first)
+    )
+    assert then.startswith("You can also do the opposite and configure SSH on server side")
+    assert then.endswith("`ClientAliveInterval 30`")
