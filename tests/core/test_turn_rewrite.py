@@ -1,6 +1,7 @@
 """Follow-ups rewritten by the generative tier before retrieval (through the OpenAI stub)."""
 
 from bot.core.turn import answer_question
+from bot.models.extractive import ExtractiveModel
 from bot.models.openai_compat import OpenAIChatModel
 from tests.stubs.openai_stub import StubServer
 
@@ -15,16 +16,15 @@ def mini(stub: StubServer) -> OpenAIChatModel:
     return OpenAIChatModel("stub-mini", api_key="k", base_url=stub.base_url, max_retries=0)
 
 
+async def ask(stub, kb, message="ok, how do I do that?", ladder=None, **options):
+    ladder = ladder or [("mini", mini(stub))]
+    return await answer_question(message, kb, ladder, threshold=0.45, history=HISTORY, **options)
+
+
 async def test_the_mini_tier_rewrites_a_follow_up_and_its_cost_is_on_the_turn(demo_kb):
     with StubServer() as stub:
         stub.script("stub-mini", replies=[{"text": REFUND}], default="quote")
-        outcome = await answer_question(
-            "ok, how do I do that?",
-            demo_kb,
-            [("mini", mini(stub))],
-            threshold=0.45,
-            history=HISTORY,
-        )
+        outcome = await ask(stub, demo_kb)
         sent = stub.history()
     rewrite = next(s for s in outcome.decision if s.stage == "rewrite")
     assert rewrite.detail["query"] == REFUND and rewrite.detail["tokens_in"] > 0
@@ -41,13 +41,7 @@ async def test_the_mini_tier_rewrites_a_follow_up_and_its_cost_is_on_the_turn(de
 
 async def test_a_question_that_stands_alone_costs_no_rewrite(demo_kb):
     with StubServer() as stub:
-        outcome = await answer_question(
-            "my sync icon is red and says E-2041",
-            demo_kb,
-            [("mini", mini(stub))],
-            threshold=0.45,
-            history=HISTORY,
-        )
+        outcome = await ask(stub, demo_kb, "my sync icon is red and says E-2041")
         sent = stub.history()
     assert len(sent) == 1 and not any(s.stage == "rewrite" for s in outcome.decision)
 
@@ -55,13 +49,7 @@ async def test_a_question_that_stands_alone_costs_no_rewrite(demo_kb):
 async def test_a_failed_rewrite_falls_back_to_the_conversation_without_a_model(demo_kb):
     with StubServer() as stub:
         stub.script("stub-mini", replies=[{"error": 500}], default="quote")
-        outcome = await answer_question(
-            "ok, how do I do that?",
-            demo_kb,
-            [("mini", mini(stub))],
-            threshold=0.45,
-            history=HISTORY,
-        )
+        outcome = await ask(stub, demo_kb)
     rewrite = next(s for s in outcome.decision if s.stage == "rewrite")
     assert rewrite.detail["query"] is None and "500" in rewrite.detail["error"]
     retrieve = next(s for s in outcome.decision if s.stage == "retrieve")
@@ -71,14 +59,6 @@ async def test_a_failed_rewrite_falls_back_to_the_conversation_without_a_model(d
 
 async def test_a_paused_budget_rewrites_nothing(demo_kb):
     with StubServer() as stub:
-        from bot.models.extractive import ExtractiveModel
-
-        await answer_question(
-            "ok, how do I do that?",
-            demo_kb,
-            [("mini", mini(stub)), ("large", ExtractiveModel())],
-            threshold=0.45,
-            history=HISTORY,
-            paused="daily_budget",
-        )
+        ladder = [("mini", mini(stub)), ("large", ExtractiveModel())]
+        await ask(stub, demo_kb, ladder=ladder, paused="daily_budget")
         assert stub.history() == []
