@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.text import content_terms, split_paragraphs, split_sentences
+from bot.core.text import content_terms, plain, split_paragraphs, split_sentences
 
 FENCE = "```"
 _ITEM = re.compile(r"^(?:[-*•]|\d{1,3}[.)])\s+")
@@ -120,8 +120,8 @@ def choose(
     candidates = list(found)
     if not candidates:
         return []
-    said = _squash(shown)
-    repeated = [bool(said) and _squash(u.text) in said for u in candidates]
+    said = plain(shown).lower()
+    repeated = [bool(said) and plain(u.text).lower() in said for u in candidates]
     scores = _scores(question, candidates, similarity, repeated)
     start = end = max(range(len(candidates)), key=lambda i: (scores[i], -i))
     used = candidates[start].words
@@ -160,10 +160,6 @@ def choose(
     if len(window) > 1 and _BARE_YES_NO.match(window[0].text):
         window = window[1:]
     return window
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.replace("`", "").split()).lower()
 
 
 def _leans_back(unit: Unit, before: Unit) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.core import contradiction, facts
-from bot.core.text import content_terms, content_words, split_sentences, stem_all
+from bot.core.text import content_terms, content_words, plain, split_sentences, stem_all
 from bot.core.types import Passage
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
@@ -48,6 +48,8 @@ class GateVerdict:
 
 
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
+# A code span, kept whole, or a citation marker with the space before it.
+_MARKER = re.compile(r"(`[^`\n]*`)|\s*\[\d{1,2}\]")
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -57,11 +59,7 @@ def cited_numbers(text: str) -> list[int]:
 
 def strip_citations(text: str) -> str:
     """The text without its ``[n]`` markers (code spans are left as they are)."""
-    pieces = _CODE_SPAN.split(text)
-    spans = _CODE_SPAN.findall(text)
-    out = [re.sub(r"\s*\[\d{1,2}\]", "", piece) for piece in pieces]
-    joined = "".join(p + (spans[i] if i < len(spans) else "") for i, p in enumerate(out))
-    return joined.strip()
+    return _MARKER.sub(lambda m: m.group(1) or "", text).strip()
 
 
 def _dedupe(answer: str) -> str:
@@ -97,10 +95,11 @@ class _Evidence:
         self.text = {i + 1: " ".join(p.text.split()) for i, p in enumerate(passages)}
         self.raw = {i + 1: p.text for i, p in enumerate(passages)}
         self.related = related
+        self._vocabulary: dict[tuple[int, ...], list[str]] = {}
 
     def support(self, sentence: str, numbers: tuple[int, ...], soft: bool = True) -> float:
-        """Share of the sentence's content terms the passages hold (0 if a fact is not
-        there verbatim); with ``related``, a term may be held by a close word instead."""
+        """Share of the sentence's content terms the passages hold; with ``related`` (and
+        ``soft``), a term may be held by a close word instead."""
         terms = content_terms(sentence)
         evidence: set[str] = set().union(*(self.terms[n] for n in numbers))
         found = sum(t in evidence for t in terms)
@@ -112,12 +111,14 @@ class _Evidence:
         missing = [w for w in content_words(sentence) if stem_all([w])[0] not in evidence]
         if not missing or self.related is None:
             return 0
-        vocabulary = sorted({w for n in numbers for w in content_words(self.raw[n])})
-        return len(set(missing) & self.related(missing, vocabulary))
+        if numbers not in self._vocabulary:  # once per passage set, not per sentence
+            words = {w for n in numbers for w in content_words(self.raw[n])}
+            self._vocabulary[numbers] = sorted(words)
+        return len(set(missing) & self.related(missing, self._vocabulary[numbers]))
 
     def quotes(self, sentence: str, numbers: tuple[int, ...]) -> bool:
         """The sentence is the passages' own text (code marks aside)."""
-        said = " ".join(sentence.replace("`", "").split())
+        said = plain(sentence)
         return len(said) > 1 and any(said in self.text[n] for n in numbers)
 
     def facts_found(self, sentence: str, numbers: tuple[int, ...]) -> bool:

@@ -48,6 +48,12 @@ def normalize_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def plain(text: str) -> str:
+    """The words of a text as a reader sees them: code marks (`) dropped, whitespace
+    collapsed (to compare quoted text with its source)."""
+    return " ".join(text.replace("`", "").split())
+
+
 def split_paragraphs(text: str) -> list[str]:
     return [p.strip() for p in _BLANK_LINES.split(text) if p.strip()]
 

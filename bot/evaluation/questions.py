@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.gate import strip_citations
+from bot.core.text import plain
 from bot.core.turn import LOW_CONFIDENCE, TurnOutcome
 from bot.core.types import Passage
 from bot.errors import EvaluationError
@@ -57,9 +58,9 @@ class QuestionResult:
     @property
     def gold_in_answer(self) -> bool:
         """The answer's text holds the section's gold phrase (citation markers aside)."""
-        gold = _squash(self.question.gold or "").lower()
-        shown = strip_citations(self.answer).replace("`", "")  # code marks are presentation
-        return bool(gold) and gold in _squash(shown).lower()
+        gold = plain(self.question.gold or "").lower()
+        # Code marks are presentation: plain() drops them.
+        return bool(gold) and gold in plain(strip_citations(self.answer)).lower()
 
 
 @dataclass
