@@ -93,6 +93,18 @@ _KEEP = frozenset(
     ]
 )
 _MIN_SHARED = 2
+# Words that negate what follows without being a negation word ("avoid running it").
+_NEGATING_VERBS = frozenset(["avoid", "avoids", "avoided", "avoiding"])
+_NOT_PROSE = re.compile(
+    r"`[^`\n]*`"  # a code span
+    r"|(?<![\w-])--?[a-z][\w-]*"  # a command-line option (--not, -n)
+    r"|\bor not\b"  # "whether or not": no polarity
+    r"|(?<=\w)\s+None\b"  # Python's None in mid-sentence: a value
+    r"|^\s*(?:if|unless)\b[^,;:]*,"  # a leading condition: states nothing
+    r"|(?<=[,;:]\s)(?:if|unless)\b[^,;:]*,",
+    re.IGNORECASE,
+)
+_RATHER = re.compile(r"\b(?:rather than|instead of)\b", re.IGNORECASE)
 
 
 def _pairs() -> dict[str, set[str]]:
@@ -159,10 +171,23 @@ def find(sentence: str, passages: Sequence[str]) -> Contradiction | None:
     return None
 
 
+def _prose(text: str) -> list[str]:
+    """The words of ``text`` that carry its polarity (code, options and conditions out)."""
+    return words(_NOT_PROSE.sub(" ", text))
+
+
+def _negations(tokens: Sequence[str], text: str) -> int:
+    count = sum(t in _NEGATIONS or t.endswith("n't") or t in _NEGATING_VERBS for t in tokens)
+    return count + len(_RATHER.findall(text))
+
+
 def _cue(clause: str, aligned: str) -> str | None:
-    said, source = words(clause), words(aligned)
-    if _flipped(said, source) or _flipped(source, said):
+    said, source = _prose(clause), _prose(aligned)
+    if _negations(said, clause) != _negations(source, aligned) and (
+        _flipped(said, source) or _flipped(source, said)
+    ):
         return "negation"
+    said, source = words(clause), words(aligned)
     said_stems, source_stems = set(stem_all(said)), set(stem_all(source))
     for stem in said_stems - source_stems:
         opposite = (_OPPOSITES.get(stem, set()) & source_stems) - said_stems

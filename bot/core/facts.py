@@ -20,8 +20,11 @@ import re
 
 from bot.core.text import content_terms
 
-# A number that is part of a name ("sqlite3", "SQL92", "EAR99") is not a fact on its own.
-_FACT = re.compile(r"https?://[^\s)\]>]+|(?<![\w])\d+(?:[.,:/-]\d+)*")
+# A number that is part of a name ("sqlite3", "SQL92", "EAR99") is not a fact on its own;
+# a version is one whole, its "v" included ("v2.6.17", not "6.17").
+_FACT = re.compile(r"https?://[^\s)\]>]+|(?<![\w.])v?\d+(?:[.,:/-]\d+)*")
+# Typographic dashes are a hyphen in a fact ("15–16" in the passage, "15-16" in the answer).
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 _NUMBER_WORDS = {
     "two": "2",
     "three": "3",
@@ -47,7 +50,7 @@ CONTEXT = 4  # words either side that make a short number's context
 
 def in_text(sentence: str) -> list[str]:
     """The facts of a sentence: links and numbers, and numbers written as words."""
-    found = [f.rstrip(".,;:") for f in _FACT.findall(sentence)]
+    found = [f.rstrip(".,;:") for f in _FACT.findall(sentence.translate(_DASHES))]
     return found + [w.lower() for w in _WORD_NUMBER.findall(sentence)]
 
 
@@ -73,6 +76,7 @@ def _context(text: str, start: int, end: int) -> set[str]:
 def stated(fact: str, sentence: str, evidence: str) -> bool:
     """Whether ``evidence`` (the cited passages' text) states ``fact`` as ``sentence``
     uses it."""
+    sentence, evidence = sentence.translate(_DASHES), evidence.translate(_DASHES)
     found = _occurrences(fact, evidence)
     if not found:
         return False

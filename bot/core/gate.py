@@ -94,6 +94,7 @@ class _Evidence:
         }
         self.text = {i + 1: " ".join(p.text.split()) for i, p in enumerate(passages)}
         self.raw = {i + 1: p.text for i, p in enumerate(passages)}
+        self.titles = {i + 1: p.title for i, p in enumerate(passages)}
         self.related = related
         self._vocabulary: dict[tuple[int, ...], list[str]] = {}
 
@@ -122,7 +123,8 @@ class _Evidence:
         return len(said) > 1 and any(said in self.text[n] for n in numbers)
 
     def facts_found(self, sentence: str, numbers: tuple[int, ...]) -> bool:
-        evidence = " ".join(self.text[n] for n in numbers)
+        # A heading states facts too ("E-2042: Storage quota exceeded").
+        evidence = " ".join(f"{self.titles[n]}. {self.text[n]}" for n in numbers)
         return all(facts.stated(fact, sentence, evidence) for fact in facts.in_text(sentence))
 
     def contradiction(self, sentence: str, numbers: tuple[int, ...]) -> str | None:

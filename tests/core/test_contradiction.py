@@ -33,3 +33,57 @@ def test_a_clause_too_short_to_align_stays_with_the_one_before():
     assert clauses("You can read everything offline, but not edit it.") == [
         "You can read everything offline not edit it."
     ]
+
+
+def test_what_only_looks_like_a_negation_is_not_one():
+    for sentence, passage in (
+        # Python's None is a value, not "none".
+        (
+            "Use None as the default and create a new list inside the function when the "
+            "argument is None.",
+            "Instead, use None as the default value and inside the function, check if the "
+            "parameter is None and create a new list if it is.",
+        ),
+        # "or not" carries no polarity.
+        (
+            "You can use the is operator to check whether two names refer to the same object.",
+            "To know if two variables refer to the same object or not, use the is operator.",
+        ),
+        # An option or a code span is code.
+        (
+            "You can look at one with `gitk 7281251ddd --not --all` and, if it's what you "
+            "want, bring it back with `git branch recovered-branch 7281251ddd`.",
+            "$ git branch recovered-branch 7281251ddd",
+        ),
+        # A condition states nothing: "if that doesn't help" against the Help menu.
+        (
+            "If that doesn't help, reset the local cache under Help › Reset local cache.",
+            "Reset the local cache: Help › Reset local cache.",
+        ),
+    ):
+        assert find(sentence, [passage]) is None, sentence
+
+
+def test_a_negation_reworded_is_not_a_flip():
+    # One negation each side: the same polarity in other words.
+    assert (
+        find(
+            "You should only run git prune on a quiescent repository, much like you wouldn't "
+            "fsck a mounted filesystem.",
+            [
+                "You should only run git prune on a quiescent repository, it is kind of like doing "
+                "a filesystem fsck recovery: you don't want to do that while it is mounted."
+            ],
+        )
+        is None
+    )
+    assert (
+        find(
+            "Quality relies on full-coverage testing rather than on compiler warnings.",
+            ["Quality is done using full-coverage testing, not by compiler warnings."],
+        )
+        is None
+    )
+    # A negation added or dropped is still one.
+    found = find("The cache does not use compression.", ["The cache uses compression."])
+    assert found is not None and found.cue == "negation"

@@ -118,8 +118,18 @@ def test_a_short_number_counts_only_next_to_the_same_words():
     seats = _passage("Refunds are paid within 30 days. A plan has 1 seat.")
     assert not check("Refunds are paid within 1 day [1].", [seats]).passed
     assert check("A plan has 1 seat [1].", [seats]).passed
-    # A number inside a name is not a fact of its own; a number word is.
+    # A number inside a name is not a fact of its own; a number word is; a version is one
+    # fact, its "v" included.
     assert facts.in_text("sqlite3 and SQL92 since 2020, twice") == ["2020", "twice"]
+    assert facts.in_text("check out v2.6.17") == ["v2.6.17"]
+
+
+def test_facts_are_read_past_typography_and_in_headings():
+    floats = _passage("Floats have 15\u201316 decimal digits of accuracy.", "Floats")
+    assert check("You get about 15-16 decimal digits of accuracy [1].", [floats]).passed
+    assert not check("You get about 15-17 decimal digits of accuracy [1].", [floats]).passed
+    quota = _passage("New notes stop syncing.", "E-2042: Storage quota exceeded")
+    assert check("With E-2042 new notes stop syncing [1].", [quota]).passed
 
 
 def test_synonyms_count_as_support_when_the_embedder_says_they_are_close():
