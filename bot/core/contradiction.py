@@ -18,7 +18,7 @@ clause that aligns with nothing is left to the support check. Pure functions: no
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.text import STOPWORDS, content_terms, split_sentences, stem_all, words
@@ -66,7 +66,8 @@ encrypted plaintext; safe unsafe; supported unsupported; possible impossible; tr
 include exclude; included excluded; automatic manual; automatically manually; online
 offline; free paid; add remove; maximum minimum; older newer; inside outside; success
 failure; succeed fail; accept reject; visible hidden; synchronous asynchronous; internal
-external; permanent temporary; recommended discouraged; slow fast; upper lower
+external; permanent temporary; recommended discouraged; slow fast; upper lower; safe
+dangerous; keep delete; keep remove; kept deleted; kept removed
 """
 # A restriction that changes a claim's scope: "returns None only when …".
 _RESTRICTION = re.compile(
@@ -93,6 +94,11 @@ _KEEP = frozenset(
     ]
 )
 _MIN_SHARED = 2
+Related = Callable[[Sequence[str], Sequence[str]], set[str]]
+"""``related(words, vocabulary)``: which of ``words`` have a close word in ``vocabulary``."""
+# Verbs that hand a negation on to the verb after "to": "does not attempt to record
+# renames" negates recording.
+_CATENATIVE = frozenset(["attempt", "attempts", "try", "tries", "bother", "mean", "seem"])
 # Words that negate what follows without being a negation word ("avoid running it").
 _NEGATING_VERBS = frozenset(["avoid", "avoids", "avoided", "avoiding"])
 _NOT_PROSE = re.compile(
@@ -155,8 +161,11 @@ def _align(terms: set[str], sentences: Sequence[tuple[str, set[str]]]) -> str | 
     return best
 
 
-def find(sentence: str, passages: Sequence[str]) -> Contradiction | None:
-    """The first clause of ``sentence`` that contradicts its passage sentence, if any."""
+def find(
+    sentence: str, passages: Sequence[str], related: Related | None = None
+) -> Contradiction | None:
+    """The first clause of ``sentence`` that contradicts its passage sentence, if any.
+    ``related`` (the gate's word similarity) lets a negation flip over a synonym."""
     aligned_to = [(s, set(content_terms(s))) for text in passages for s in split_sentences(text)]
     for clause in clauses(sentence):
         terms = set(content_terms(clause))
@@ -165,7 +174,7 @@ def find(sentence: str, passages: Sequence[str]) -> Contradiction | None:
         aligned = _align(terms, aligned_to)
         if aligned is None:
             continue
-        cue = _cue(clause, aligned)
+        cue = _cue(clause, aligned, related)
         if cue is not None:
             return Contradiction(clause, aligned, cue)
     return None
@@ -181,10 +190,10 @@ def _negations(tokens: Sequence[str], text: str) -> int:
     return count + len(_RATHER.findall(text))
 
 
-def _cue(clause: str, aligned: str) -> str | None:
+def _cue(clause: str, aligned: str, related: Related | None = None) -> str | None:
     said, source = _prose(clause), _prose(aligned)
     if _negations(said, clause) != _negations(source, aligned) and (
-        _flipped(said, source) or _flipped(source, said)
+        _flipped(said, source, related) or _flipped(source, said, related)
     ):
         return "negation"
     said, source = words(clause), words(aligned)
@@ -200,19 +209,23 @@ def _cue(clause: str, aligned: str) -> str | None:
 
 
 def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
-    """For each negation, the (stemmed) words it negates: the next content words."""
+    """For each negation, the words it negates: the next content words."""
     heads = []
     for i, token in enumerate(tokens):
         if not (token in _NEGATIONS or token.endswith("n't")):
             continue
         if i == 0 and token == "no":  # noqa: S105 (a word, not a password)
             continue  # "No, …": the answer to a question, not a negation of what follows
-        window = tokens[i + 1 : i + 1 + _SCOPE]
+        after = list(tokens[i + 1 :])
+        while len(after) > 1 and after[0] in _CATENATIVE and after[1] == "to":
+            after = after[2:]
+        window = after[:_SCOPE]
         head = [t for t in window if t not in STOPWORDS or t in _KEEP][:2]
-        if not head:  # at the end ("… but labels don't"): it negates the word before
-            head = [t for t in tokens[:i] if t not in STOPWORDS or t in _KEEP][-1:]
+        if not head:  # at the end ("… that borg doesn't have"): it negates what came
+            # before, the object of a relative clause included ("control", not "borg").
+            head = [t for t in tokens[:i] if t not in STOPWORDS or t in _KEEP][-2:]
         if head:
-            heads.append(tuple(stem_all(head)))
+            heads.append(tuple(head))
     return heads
 
 
@@ -221,14 +234,30 @@ def _irregular(a: str, b: str) -> bool:
     return len(short) >= 2 and len(long) == len(short) + 1 and long.startswith(short)
 
 
-def _flipped(negating: Sequence[str], plain: Sequence[str]) -> bool:
-    """``negating`` negates words that ``plain`` states without a negation before them."""
+def _flipped(negating: Sequence[str], plain: Sequence[str], related: Related | None = None) -> bool:
+    """``negating`` negates words that ``plain`` states without a negation before them
+    (with ``related``, a close word counts: "not necessary" against "is needed")."""
     plain_stems = set(stem_all(plain))
-    negated_in_plain = {s for head in _negated_heads(plain) for s in head}
+    negated_in_plain = {s for head in _negated_heads(plain) for s in stem_all(head)}
 
-    def stated(stem: str) -> bool:
+    def stated(word: str) -> bool:
         # Irregular forms stem apart ("go"/"goe"): a shared start of 2+ letters counts.
+        stem = stem_all([word])[0]
         same = {p for p in plain_stems if p == stem or _irregular(p, stem)}
         return bool(same) and not same & negated_in_plain
 
-    return any(all(stated(s) for s in head) for head in _negated_heads(negating))
+    heads = _negated_heads(negating)
+    # A word the other side negates is not stated, by a synonym or otherwise.
+    missing = sorted({w for head in heads for w in head if stem_all([w])[0] not in plain_stems})
+    close: set[str] = set()
+    if related is not None and missing:
+        free = {
+            w
+            for w in plain
+            if w not in STOPWORDS
+            and w not in _NEGATIONS
+            and not w.endswith("n't")
+            and stem_all([w])[0] not in negated_in_plain
+        }
+        close = related(missing, sorted(free))
+    return any(all(stated(w) or w in close for w in head) for head in heads)

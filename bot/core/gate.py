@@ -15,7 +15,7 @@ fails the gate and the question goes up the ladder, which is the point.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core import contradiction, facts
@@ -80,7 +80,7 @@ def _dedupe(answer: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-Related = Callable[[Sequence[str], Sequence[str]], set[str]]
+Related = contradiction.Related
 """``related(words, passage_words)``: which of ``words`` have a close passage word (an
 embedder's word similarity): a paraphrase's synonyms ("stress" for "emphasis")."""
 
@@ -128,7 +128,7 @@ class _Evidence:
         return all(facts.stated(fact, sentence, evidence) for fact in facts.in_text(sentence))
 
     def contradiction(self, sentence: str, numbers: tuple[int, ...]) -> str | None:
-        found = contradiction.find(sentence, [self.raw[n] for n in numbers])
+        found = contradiction.find(sentence, [self.raw[n] for n in numbers], self.related)
         return found.cue if found else None
 
 

@@ -87,3 +87,51 @@ def test_a_negation_reworded_is_not_a_flip():
     # A negation added or dropped is still one.
     found = find("The cache does not use compression.", ["The cache uses compression."])
     assert found is not None and found.cue == "negation"
+
+
+def test_a_negation_passes_through_attempt_to_and_reaches_a_relative_clause_object():
+    found = find(
+        "Git records file renames explicitly in each commit.",
+        ["Git does not attempt to record file renames explicitly, though it can spot them."],
+    )
+    assert found is not None and found.cue == "negation"
+    # "control which we do not have" and "control that borg doesn't have" agree.
+    assert (
+        find(
+            "Handling it would need storage layout information and control that borg doesn't have.",
+            [
+                "Dealing with this needs low-level storage layout information and control "
+                "which we do not have (and also can't get, even if we wanted)."
+            ],
+        )
+        is None
+    )
+
+
+def test_a_negation_flips_over_a_synonym_when_the_embedder_says_so():
+    def related(words, vocabulary):
+        close = {("needed", "necessary"), ("necessary", "needed")}
+        return {w for w in words if any((w, v) in close for v in vocabulary)}
+
+    passage = ["The nonce is not necessary to read the data that is already encrypted."]
+    claim = "The nonce is needed to read data that is already encrypted."
+    assert find(claim, passage) is None  # no shared negated word
+    found = find(claim, passage, related)
+    assert found is not None and found.cue == "negation"
+    # A word the passage itself negates is never "stated" by a synonym.
+    assert (
+        find(
+            "copyfile() doesn't copy permissions.",
+            ["It also doesn't copy file permissions, though copy2() will preserve most of it."],
+            lambda words, vocabulary: set(words),
+        )
+        is None
+    )
+
+
+def test_safe_and_dangerous_are_opposites():
+    found = find(
+        "That is safe even if the commit has been merged.",
+        ["This command can be dangerous if the commit has been merged."],
+    )
+    assert found is not None and found.cue.startswith("opposite:safe")
