@@ -22,7 +22,7 @@ SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 # replaces chunks made by an older chunker even if the file did not change.
 # 3: questions in definition lists and bold paragraphs open sections, list markers and
 # fenced code blocks are kept (bot/knowledge/html_sections.py).
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 
 def approximate_tokens(text: str) -> int:

@@ -19,6 +19,7 @@ from bot.core.text import normalize_whitespace, slugify
 from bot.core.types import Section
 from bot.errors import CorruptDocument, EmptyDocument, UnsupportedDocument
 from bot.knowledge.html_sections import parse_html
+from bot.knowledge.text_sections import parse_text
 
 MARKDOWN = {".md", ".markdown", ".mdx"}
 HTML = {".html", ".htm", ".xhtml"}
@@ -100,14 +101,19 @@ def load_html(source: str, data: bytes) -> LoadedDocument:
 
 
 def load_text(source: str, data: bytes) -> LoadedDocument:
-    text = normalize_whitespace(_decode(source, data))
+    # Indentation tells code from prose and headings apart: kept until the cut.
+    text = _decode(source, data).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     lines = text.split("\n", 2)
     # A short first line followed by a blank line reads as the document's title.
-    if len(lines) >= 2 and not lines[1].strip() and 0 < len(lines[0]) <= 80:
-        title, body = lines[0].strip(), "\n".join(lines[2:]) if len(lines) > 2 else ""
+    if len(lines) >= 2 and not lines[1].strip() and 0 < len(lines[0].strip()) <= 80:
+        title, body = lines[0].strip(), lines[2] if len(lines) > 2 else ""
     else:
         title, body = _title_from_name(source), text
-    return LoadedDocument(source, title, [Section(source, (title,), None, body.strip())])
+    sections = [
+        Section(source, (title, *part.heading_path), None, normalize_whitespace(part.text))
+        for part in parse_text(body)
+    ]
+    return LoadedDocument(source, title, sections)
 
 
 def load_pdf(source: str, data: bytes) -> LoadedDocument:

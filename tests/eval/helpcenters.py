@@ -14,6 +14,7 @@ eval-helpcenters`` measures another model the same way.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -77,6 +78,26 @@ HELP_CENTERS = [
                 ("usr/share/doc/git-doc/gitfaq.html", "usr/share/doc/git-doc/user-manual.html"),
             ),
             ("sqlite", "sqlite3-doc", ("usr/share/doc/sqlite3/faq.html",)),
+            # Held out: written after the method above was fixed, measured, not tuned on.
+            (
+                "restic",
+                "restic",
+                tuple(
+                    f"usr/share/doc/restic/html/{page}.html"
+                    for page in (
+                        "faq",
+                        "030_preparing_a_new_repo",
+                        "040_backup",
+                        "045_working_with_repos",
+                        "047_tuning_backup_parameters",
+                        "050_restore",
+                        "060_forget",
+                        "070_encryption",
+                    )
+                ),
+            ),
+            # A plain-text FAQ, as a company would drop it in: FAQ.gz becomes FAQ.txt.
+            ("curl", "libcurl4-doc", ("usr/share/doc/libcurl4/FAQ.gz:FAQ.txt",)),
         )
     ),
 ]
@@ -88,7 +109,7 @@ def knowledge_base(center: HelpCenter, cache: Path) -> Path | None:
         return center.kb if center.kb.is_dir() else None
     assert center.package
     target = cache / "kb" / center.name
-    if all((target / Path(f).name).is_file() for f in center.files):
+    if all((target / _stored_name(f)).is_file() for f in center.files):
         return target
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
@@ -98,8 +119,16 @@ def knowledge_base(center: HelpCenter, cache: Path) -> Path | None:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
         target.mkdir(parents=True, exist_ok=True)
         for name in center.files:
-            (target / Path(name).name).write_bytes((Path(tmp) / "x" / name).read_bytes())
+            data = (Path(tmp) / "x" / name.split(":")[0]).read_bytes()
+            if name.split(":")[0].endswith(".gz"):
+                data = gzip.decompress(data)
+            (target / _stored_name(name)).write_bytes(data)
     return target
+
+
+def _stored_name(name: str) -> str:
+    """``path`` is stored under its own name, ``path:name`` under ``name``."""
+    return name.split(":")[1] if ":" in name else Path(name).name
 
 
 def joined(paths: list[Path], where: Path) -> Path:

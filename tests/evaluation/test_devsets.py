@@ -16,7 +16,7 @@ CACHE = ROOT / ".eval-cache" / "kb"  # the Debian packages, once make eval-helpc
 def sets():
     yield "nimbus", KNOWLEDGE
     yield "python-faq", SHARED / "kb"
-    for name in ("borg", "git", "sqlite"):
+    for name in ("borg", "git", "sqlite", "restic", "curl"):
         yield name, CACHE / name
 
 
