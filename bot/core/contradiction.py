@@ -104,7 +104,8 @@ _NEGATING_VERBS = frozenset(["avoid", "avoids", "avoided", "avoiding"])
 _NOT_PROSE = re.compile(
     r"`[^`\n]*`"  # a code span
     r"|(?<![\w-])--?[a-z][\w-]*"  # a command-line option (--not, -n)
-    r"|\bor not\b"  # "whether or not": no polarity
+    r"|\bor not\b|\bnot only\b"  # "whether or not", "not only … but": no polarity
+    r"|\bno\b(?=\s*(?:[.,;:!?]|$))"  # "In one go: no.": an answer, not a negation
     r"|(?<=\w)\s+None\b"  # Python's None in mid-sentence: a value
     r"|^\s*(?:if|unless)\b[^,;:]*,"  # a leading condition: states nothing
     r"|(?<=[,;:]\s)(?:if|unless)\b[^,;:]*,",
@@ -221,8 +222,10 @@ def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
             after = after[2:]
         window = after[:_SCOPE]
         head = [t for t in window if t not in STOPWORDS or t in _KEEP][:2]
-        if not head:  # at the end ("… that borg doesn't have"): it negates what came
-            # before, the object of a relative clause included ("control", not "borg").
+        if not head and (token in ("not", "cannot", "never") or token.endswith("n't")):
+            # A verb's negation with no content word after it ("… that borg doesn't
+            # have"): it negates what came before, the object of a relative clause
+            # included ("control", not "borg"). "no more" negates nothing before it.
             head = [t for t in tokens[:i] if t not in STOPWORDS or t in _KEEP][-2:]
         if head:
             heads.append(tuple(head))

@@ -55,6 +55,23 @@ def test_what_only_looks_like_a_negation_is_not_one():
             "want, bring it back with `git branch recovered-branch 7281251ddd`.",
             "$ git branch recovered-branch 7281251ddd",
         ),
+        # "not only … but" affirms; a "no" that answers negates nothing after it.
+        (
+            "The handle from curl_easy_init() is reusable and you're even encouraged to reuse it.",
+            "The handle you get from curl_easy_init() is not only reusable, but you are "
+            "even encouraged to reuse it.",
+        ),
+        (
+            "Maybe little by little over time, some of the code could change.",
+            "In one go: no. Little by little over time, some of the code could change.",
+        ),
+        # "and no more" negates nothing that came before it.
+        (
+            "A timeout longer than 21 seconds makes no difference, because Windows only "
+            "sends 3 TCP SYN packets.",
+            "Having a timeout longer than 21 seconds makes no difference, as it will only "
+            "send 3 TCP SYN packets and no more.",
+        ),
         # A condition states nothing: "if that doesn't help" against the Help menu.
         (
             "If that doesn't help, reset the local cache under Help › Reset local cache.",
