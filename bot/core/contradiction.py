@@ -5,14 +5,26 @@ says su uses PAM, so a share-of-words check passes it, and so does an embedding 
 negated sentence sits next to its original). What gives it away is what changed between
 the claim and the passage sentence it restates: a negation added or dropped, a word
 swapped for its opposite ("before" → "after", "enabled" → "disabled"), a restriction
-added ("only when…").
+added ("only when…"), or an answer that opens "Yes," where the passage opens "No.".
 
 So each clause of an answer sentence is aligned with the passage sentence that shares
 the most of its content terms (at least two, and half of the clause's), and the two are
-compared on those three cues: a negation in one of them whose words the other states
-plainly ("does not use PAM" against "uses PAM"), a word whose opposite the other holds
+compared on those cues: a negation in one of them whose words the other states plainly
+("does not use PAM" against "uses PAM"; with the gate's word similarity, a synonym
+counts: "is needed" against "is not necessary"), a word whose opposite the other holds
 (and not the word itself), a restriction the passage does not make ("only when"). A
-clause that aligns with nothing is left to the support check. Pure functions: no I/O.
+clause that aligns with nothing is left to the support check.
+
+A negation only counts as a flip when the two sentences differ in how many negations
+they hold: "you wouldn't fsck a mounted filesystem" restates "you don't want to do that
+while the filesystem is mounted" (one each), and "relies on testing rather than on
+compiler warnings" restates "done by testing, not by compiler warnings" ("rather than",
+"instead of" and "avoid" count as negations). What only looks like a negation is not
+one: the value ``None`` in mid-sentence, "whether or not", "not only … but", a "no"
+that answers ("In one go: no."), an option such as ``--not`` or anything in a code
+span, and a negation in the condition of an "if …," (it states nothing about the
+world). A negation passes through "attempt to"/"try to" to the verb it governs. Pure
+functions: no I/O.
 """
 
 from __future__ import annotations
@@ -111,6 +123,8 @@ _NOT_PROSE = re.compile(
     r"|(?<=[,;:]\s)(?:if|unless)\b[^,;:]*,",
     re.IGNORECASE,
 )
+# "Yes, …" / "No." opening an answer; "No fees at all", "No one …" are not answers.
+_ANSWER = re.compile(r"\s*(yes|no)\s*(?:[,.!:;—–]|$)", re.IGNORECASE)
 _RATHER = re.compile(r"\b(?:rather than|instead of)\b", re.IGNORECASE)
 
 
@@ -167,6 +181,11 @@ def find(
 ) -> Contradiction | None:
     """The first clause of ``sentence`` that contradicts its passage sentence, if any.
     ``related`` (the gate's word similarity) lets a negation flip over a synonym."""
+    said = _particle(sentence)
+    given = {p for p in map(_particle, passages) if p is not None}
+    if said is not None and given and said not in given:
+        opening = split_sentences(next(p for p in passages if _particle(p)))[0]
+        return Contradiction(sentence, opening, f"answer:{said}/{given.pop()}")
     aligned_to = [(s, set(content_terms(s))) for text in passages for s in split_sentences(text)]
     for clause in clauses(sentence):
         terms = set(content_terms(clause))
@@ -179,6 +198,12 @@ def find(
         if cue is not None:
             return Contradiction(clause, aligned, cue)
     return None
+
+
+def _particle(text: str) -> str | None:
+    """ "yes" or "no" when ``text`` opens by answering a yes/no question."""
+    match = _ANSWER.match(text)
+    return match.group(1).lower() if match else None
 
 
 def _prose(text: str) -> list[str]:

@@ -152,3 +152,13 @@ def test_safe_and_dangerous_are_opposites():
         ["This command can be dangerous if the commit has been merged."],
     )
     assert found is not None and found.cue.startswith("opposite:safe")
+
+
+def test_a_yes_against_the_passages_no_is_a_contradiction():
+    passage = ["No.\n\nYou can easily write your own program using libcurl to do it."]
+    found = find("Yes, curl can send a POST and skip waiting for the response.", passage)
+    assert found is not None and found.cue == "answer:yes/no"
+    assert found.passage_sentence == "No."
+    # The same answer, and a "no" that only looks like one, are not.
+    assert find("No, but you can write a small program with libcurl.", passage) is None
+    assert find("No fees at all: you can use it for anything.", ["Yes, it is free."]) is None
