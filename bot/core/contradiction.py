@@ -118,7 +118,7 @@ _NOT_PROSE = re.compile(
     r"|(?<![\w-])--?[a-z][\w-]*"  # a command-line option (--not, -n)
     r"|\bor not\b|\bnot only\b"  # "whether or not", "not only … but": no polarity
     r"|\bno\b(?=\s*(?:[.,;:!?]|$))"  # "In one go: no.": an answer, not a negation
-    r"|(?<=\w)\s+None\b"  # Python's None in mid-sentence: a value
+    r"|(?<=\w)\s+(?-i:None)\b"  # Python's None in mid-sentence: a value
     r"|^\s*(?:if|unless)\b[^,;:]*,"  # a leading condition: states nothing
     r"|(?<=[,;:]\s)(?:if|unless)\b[^,;:]*,",
     re.IGNORECASE,
@@ -148,14 +148,16 @@ _CLAUSE = re.compile(r"\s*(?:[;:—–]|,\s*(?:but|and|so|while|whereas|which)\b
 class Contradiction:
     clause: str
     passage_sentence: str
-    cue: str  # negation | opposite:<a>/<b> | restriction:<word>
+    cue: str  # negation | opposite:<a>/<b> | restriction:<word> | answer:<yes|no>/<no|yes>
 
 
 def clauses(sentence: str) -> list[str]:
     """The sentence's clauses; one too short to align joins the one before it (a
     negation may sit in it: "…, but not edit it")."""
     out: list[str] = []
-    for part in _CLAUSE.split(sentence):
+    # One space between words: the split's leading \s* would rescan a long run of
+    # whitespace at every position of it (quadratic on a padded model answer).
+    for part in _CLAUSE.split(" ".join(sentence.split())):
         if not part or not part.strip():
             continue
         if out and len(set(content_terms(part))) < _MIN_SHARED:
@@ -181,12 +183,10 @@ def find(
 ) -> Contradiction | None:
     """The first clause of ``sentence`` that contradicts its passage sentence, if any.
     ``related`` (the gate's word similarity) lets a negation flip over a synonym."""
-    said = _particle(sentence)
-    given = {p for p in map(_particle, passages) if p is not None}
-    if said is not None and given and said not in given:
-        opening = split_sentences(next(p for p in passages if _particle(p)))[0]
-        return Contradiction(sentence, opening, f"answer:{said}/{given.pop()}")
     aligned_to = [(s, set(content_terms(s))) for text in passages for s in split_sentences(text)]
+    answered = _answered_otherwise(sentence, passages)
+    if answered is not None:
+        return answered
     for clause in clauses(sentence):
         terms = set(content_terms(clause))
         if len(terms) < _MIN_SHARED:
@@ -197,6 +197,24 @@ def find(
         cue = _cue(clause, aligned, related)
         if cue is not None:
             return Contradiction(clause, aligned, cue)
+    return None
+
+
+def _answered_otherwise(sentence: str, passages: Sequence[str]) -> Contradiction | None:
+    """ "Yes, …" where the passage that says the same thing opens "No." (or the reverse).
+    A passage's particle answers its own question: it only counts when the rest of the
+    sentence aligns with that passage."""
+    said = _particle(sentence)
+    if said is None:
+        return None
+    terms = set(content_terms(sentence))
+    for text in passages:
+        given = _particle(text)
+        if given is None or given == said:
+            continue
+        sentences = split_sentences(text)
+        if _align(terms, [(s, set(content_terms(s))) for s in sentences]) is not None:
+            return Contradiction(sentence, sentences[0], f"answer:{said}/{given}")
     return None
 
 
@@ -240,8 +258,6 @@ def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     for i, token in enumerate(tokens):
         if not (token in _NEGATIONS or token.endswith("n't")):
             continue
-        if i == 0 and token == "no":  # noqa: S105 (a word, not a password)
-            continue  # "No, …": the answer to a question, not a negation of what follows
         after = list(tokens[i + 1 :])
         while len(after) > 1 and after[0] in _CATENATIVE and after[1] == "to":
             after = after[2:]

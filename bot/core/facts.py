@@ -1,4 +1,4 @@
-"""Numbers, versions, dates and links: the facts a customer acts on.
+"""Numbers, versions, dates, links, options and code: the facts a customer acts on.
 
 A small model invents them most easily and a paraphrase must never change them, so
 each one in an answer sentence must be *stated* by the cited passages:
@@ -9,9 +9,13 @@ each one in an answer sentence must be *stated* by the cited passages:
   table is empty" is not stated by a passage that says "or 1 if the table is empty"
   and "'0' and '0.0'" elsewhere. One shared content word within a few words either
   side is enough ("25 MB on Free" for "Free: 25 MB");
-* a number written as a word ("three times", "twice"): as that word or its digits.
+* a number written as a word ("three times", "twice"): as that word or its digits;
+* a command-line option ("-R", "--location") and a code span: verbatim (code compared
+  with its whitespace squashed and shell line continuations dropped), because a
+  customer types them as they are: "usually -L" for "usually -R" sends them wrong.
 
-Pure functions: no I/O.
+A version is the same fact with or without its "v" ("v2.6.17", "2.6.17"); typographic
+dashes are hyphens ("15–16"). Pure functions: no I/O.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from bot.core.text import content_terms
 
 # A number that is part of a name ("sqlite3", "SQL92", "EAR99") is not a fact on its own;
 # a version is one whole, its "v" included ("v2.6.17", not "6.17").
-_FACT = re.compile(r"https?://[^\s)\]>]+|(?<![\w.])v?\d+(?:[.,:/-]\d+)*")
+_FACT = re.compile(r"https?://[^\s)\]>]+|(?<!\w)(?<!\w\.)[vV]?\d+(?:[.,:/-]\d+)*")
 # Typographic dashes are a hyphen in a fact ("15–16" in the passage, "15-16" in the answer).
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 _NUMBER_WORDS = {
@@ -43,15 +47,35 @@ _NUMBER_WORDS = {
     "triple": "3",
     "dozen": "12",
 }
+# What a customer types as it is written: an option ("-L", "--location") and code.
+_OPTION = re.compile(r"(?<![\w.-])--?[A-Za-z][\w-]*")
+_CODE = re.compile(r"`[^`\n]+`")
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 SHORT = 2  # digits up to which a number needs its context to count as stated
 CONTEXT = 4  # words either side that make a short number's context
 
 
 def in_text(sentence: str) -> list[str]:
-    """The facts of a sentence: links and numbers, and numbers written as words."""
+    """The facts of a sentence: links and numbers, numbers written as words, command-line
+    options and code spans (kept with their backticks)."""
     found = [f.rstrip(".,;:") for f in _FACT.findall(sentence.translate(_DASHES))]
-    return found + [w.lower() for w in _WORD_NUMBER.findall(sentence)]
+    found += [w.lower() for w in _WORD_NUMBER.findall(sentence)]
+    return found + _OPTION.findall(_CODE.sub(" ", sentence)) + _CODE.findall(sentence)
+
+
+def _squash(text: str) -> str:
+    """Code as a reader compares it: no code marks, no shell line continuations."""
+    return " ".join(re.sub(r"\\\s", " ", text.replace("`", "")).split())
+
+
+def _stated_verbatim(fact: str, evidence: str) -> bool | None:
+    """For a code span or an option, whether the evidence holds it exactly; None for
+    other facts."""
+    if fact.startswith("`"):
+        return _squash(fact) in _squash(evidence)
+    if fact.startswith("-"):
+        return re.search(rf"(?<![\w-]){re.escape(fact)}(?![\w-])", evidence) is not None
+    return None
 
 
 def _occurrences(fact: str, text: str) -> list[re.Match[str]]:
@@ -60,7 +84,9 @@ def _occurrences(fact: str, text: str) -> list[re.Match[str]]:
     if fact in _NUMBER_WORDS:
         pattern = rf"\b{fact}\b|(?<![\d.,]){_NUMBER_WORDS[fact]}(?![\d])"
         return list(re.finditer(pattern, text, re.IGNORECASE))
-    return list(re.finditer(rf"(?<![\w.,]){re.escape(fact)}(?![\d])", text))
+    # "v2.6.17" and "2.6.17" are one version.
+    number = fact[1:] if fact[:1] in "vV" else fact
+    return list(re.finditer(rf"(?<![\w.,])[vV]?{re.escape(number)}(?![\d])", text))
 
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -76,6 +102,9 @@ def _context(text: str, start: int, end: int) -> set[str]:
 def stated(fact: str, sentence: str, evidence: str) -> bool:
     """Whether ``evidence`` (the cited passages' text) states ``fact`` as ``sentence``
     uses it."""
+    verbatim = _stated_verbatim(fact, evidence)
+    if verbatim is not None:
+        return verbatim
     sentence, evidence = sentence.translate(_DASHES), evidence.translate(_DASHES)
     found = _occurrences(fact, evidence)
     if not found:

@@ -81,7 +81,7 @@ def _dedupe(answer: str) -> str:
 
 
 Related = contradiction.Related
-"""``related(words, passage_words)``: which of ``words`` have a close passage word (an
+"""``related(words, vocabulary)``: which of ``words`` have a close word in the passages (an
 embedder's word similarity): a paraphrase's synonyms ("stress" for "emphasis")."""
 
 

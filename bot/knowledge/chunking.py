@@ -22,6 +22,7 @@ SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 # replaces chunks made by an older chunker even if the file did not change.
 # 3: questions in definition lists and bold paragraphs open sections, list markers and
 # fenced code blocks are kept (bot/knowledge/html_sections.py).
+# 4: plain text is cut at its numbered and underlined headings (text_sections.py).
 CHUNKER_VERSION = "4"
 
 

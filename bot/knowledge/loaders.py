@@ -28,6 +28,8 @@ TEXT = {".txt", ".text", ".rst"}
 CSV = {".csv"}
 SUPPORTED = MARKDOWN | HTML | PDF | TEXT | CSV
 
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
+_TITLE_RULE = re.compile(r"^\s*$|^\s*([=\-~*#])\1{2,}\s*$")  # blank, or an underline
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
 
@@ -102,15 +104,21 @@ def load_html(source: str, data: bytes) -> LoadedDocument:
 
 def load_text(source: str, data: bytes) -> LoadedDocument:
     # Indentation tells code from prose and headings apart: kept until the cut.
-    text = _decode(source, data).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    text = _decode(source, data).replace("\r\n", "\n").replace("\r", "\n")
+    text = _LEADING_BLANK_LINES.sub("", text).rstrip()
     lines = text.split("\n", 2)
-    # A short first line followed by a blank line reads as the document's title.
-    if len(lines) >= 2 and not lines[1].strip() and 0 < len(lines[0].strip()) <= 80:
-        title, body = lines[0].strip(), lines[2] if len(lines) > 2 else ""
+    # A short first line followed by a blank line (or underlined) is the document's title.
+    if len(lines) >= 2 and 0 < len(lines[0].strip()) <= 80 and _TITLE_RULE.match(lines[1]):
+        title, body = normalize_whitespace(lines[0]), lines[2] if len(lines) > 2 else ""
     else:
         title, body = _title_from_name(source), text
     sections = [
-        Section(source, (title, *part.heading_path), None, normalize_whitespace(part.text))
+        Section(
+            source,
+            (title, *(normalize_whitespace(h) for h in part.heading_path)),
+            None,
+            normalize_whitespace(part.text),
+        )
         for part in parse_text(body)
     ]
     return LoadedDocument(source, title, sections)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?\s+(\S.*)$")
+# A section number: "2." or "3.12" / "4.5.1" (a bare "30 days" is not one).
+_NUMBERED = re.compile(r"^(\d{1,3}\.|\d{1,3}(?:\.\d{1,3})+\.?)\s+(\S.*)$")
 _UNDERLINE = re.compile(r"^([=\-~*^#])\1{2,}\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•+]\s|\d{1,3}[.)]\s|[a-z][.)]\s)")
 MAX_HEADING = 120  # characters: a longer line is prose
@@ -57,24 +58,33 @@ def _numbered(line: str) -> tuple[int, str] | None:
     """(depth, heading) when ``line`` reads as a numbered heading."""
     stripped = line.strip()
     match = _NUMBERED.match(stripped)
-    if not match or len(stripped) > MAX_HEADING or stripped[-1] in ".,;":
+    if not match or len(stripped) > MAX_HEADING or stripped[-1] in ".,;!":
         return None
-    return match.group(1).count(".") + 1, stripped
+    return len([n for n in match.group(1).split(".") if n]), stripped
 
 
-def _is_contents(block: list[str]) -> bool:
-    numbered = sum(_numbered(line) is not None for line in block)
-    return len(block) >= 3 and numbered >= _TOC_SHARE * len(block)
+def _is_contents(block: list[str], headings: set[str]) -> bool:
+    """Three or more lines, most of them numbered headings that reappear below."""
+    entries = [line.strip() for line in block if _numbered(line) is not None]
+    listed = sum(entry in headings for entry in entries)
+    return len(block) >= 3 and listed >= _TOC_SHARE * len(block)
 
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+def _wordy(line: str) -> bool:
+    """Mostly words (prose), not code, a table or a command line."""
+    tokens = line.split()
+    words = sum(t.strip(",.;:!?'\"()").isalpha() for t in tokens)
+    return bool(tokens) and words >= 0.7 * len(tokens) and "  " not in line.strip()
+
+
 def _prose(lines: list[str]) -> bool:
-    """Lines a typewriter wrapped: one indentation, most of a line's width each."""
+    """Lines a typewriter wrapped: most of a line's width each, words rather than code."""
     widths = [len(line.strip()) for line in lines]
-    return len({_indent(line) for line in lines}) == 1 and sum(widths) / len(widths) >= 40
+    return sum(widths) / len(widths) >= 40 and all(_wordy(line) for line in lines)
 
 
 def unwrap(block: list[str]) -> str:
@@ -94,36 +104,61 @@ def unwrap(block: list[str]) -> str:
     )
 
 
+def _heading(block: list[str], underlines: list[str]) -> tuple[int, str] | None:
+    """(depth, title) when ``block`` reads as a heading; underline marks in order seen."""
+    if len(block) == 1:
+        return _numbered(block[0])
+    if len(block) == 2 and _UNDERLINE.match(block[1].strip()):
+        title = block[0].strip()
+        if len(block[1].strip()) >= 0.6 * len(title) and len(title) <= MAX_HEADING:
+            mark = block[1].strip()[0]
+            if mark not in underlines:
+                underlines.append(mark)
+            return underlines.index(mark) + 1, title
+    return None
+
+
+def _kept(blocks: list[list[str]]) -> list[tuple[int, str] | None]:
+    """Each block's heading, if it heads something: a numbered line followed by another
+    of the same or a higher level (steps "1. Download", "2. Run it"), or by text after
+    such a list, is text."""
+    underlines: list[str] = []
+    found = [_heading(block, underlines) for block in blocks]
+    candidates = list(found)
+    levels = len(underlines)
+    for i, heading in enumerate(candidates):
+        if heading is None or len(blocks[i]) != 1 or _numbered(blocks[i][0]) is None:
+            continue  # underlined headings stand as they are
+        after = candidates[i + 1] if i + 1 < len(found) else (0, "")
+        before = candidates[i - 1] if i else None
+        # The last step of a list is followed by text, but its list came before it.
+        continues = before is not None and found[i - 1] is None and before[0] == heading[0]
+        if continues or (after is not None and after[0] <= heading[0]):
+            found[i] = None
+        else:  # numbered headings sit under the underlined ones
+            found[i] = (heading[0] + levels, heading[1])
+    return found
+
+
 def parse_text(text: str) -> list[TextSection]:
     """The sections of ``text``: the part before the first heading under no heading."""
     sections: list[TextSection] = []
     path: list[tuple[int, str]] = []  # (depth, heading) of the open headings
-    underline_levels: list[str] = []
     body: list[str] = []
+    blocks = _blocks(text)
+    headings = _kept(blocks)
+    titles = {h[1] for h in headings if h is not None}
 
     def close() -> None:
         if body:
             sections.append(TextSection(tuple(h for _, h in path), "\n\n".join(body)))
             body.clear()
 
-    for block in _blocks(text):
-        heading: tuple[int, str] | None = None
-        if len(block) == 1:
-            heading = _numbered(block[0])
-        elif len(block) == 2 and _UNDERLINE.match(block[1].strip()):
-            mark = block[1].strip()[0]
-            title = block[0].strip()
-            if len(block[1].strip()) >= 0.6 * len(title) and len(title) <= MAX_HEADING:
-                if mark not in underline_levels:
-                    underline_levels.append(mark)
-                heading = (underline_levels.index(mark) + 1, title)
+    for block, heading in zip(blocks, headings, strict=True):
         if heading is not None:
             close()
-            depth = heading[0]
-            path[:] = [(d, h) for d, h in path if d < depth] + [heading]
-            continue
-        if _is_contents(block):
-            continue
-        body.append(unwrap(block))
+            path[:] = [(d, h) for d, h in path if d < heading[0]] + [heading]
+        elif not _is_contents(block, titles):
+            body.append(unwrap(block))
     close()
     return sections

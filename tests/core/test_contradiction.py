@@ -44,6 +44,10 @@ def test_what_only_looks_like_a_negation_is_not_one():
             "Instead, use None as the default value and inside the function, check if the "
             "parameter is None and create a new list if it is.",
         ),
+        (
+            "The function returns None when the list is empty.",
+            "The function returns an empty value when the list is empty.",
+        ),
         # "or not" carries no polarity.
         (
             "You can use the is operator to check whether two names refer to the same object.",
@@ -135,11 +139,13 @@ def test_a_negation_flips_over_a_synonym_when_the_embedder_says_so():
     assert find(claim, passage) is None  # no shared negated word
     found = find(claim, passage, related)
     assert found is not None and found.cue == "negation"
-    # A word the passage itself negates is never "stated" by a synonym.
+    # A word the other side negates is never "stated" by a synonym: with one more
+    # negation in the passage ("never"), its negated "copy" does not flip the answer's
+    # "doesn't duplicate".
     assert (
         find(
-            "copyfile() doesn't copy permissions.",
-            ["It also doesn't copy file permissions, though copy2() will preserve most of it."],
+            "copyfile() doesn't duplicate the file permissions.",
+            ["copyfile() doesn't copy the file permissions, and never did."],
             lambda words, vocabulary: set(words),
         )
         is None
@@ -155,10 +161,22 @@ def test_safe_and_dangerous_are_opposites():
 
 
 def test_a_yes_against_the_passages_no_is_a_contradiction():
-    passage = ["No.\n\nYou can easily write your own program using libcurl to do it."]
+    passage = [
+        "No.\n\nYou can write your own program that sends a POST and skips waiting for "
+        "the response."
+    ]
     found = find("Yes, curl can send a POST and skip waiting for the response.", passage)
     assert found is not None and found.cue == "answer:yes/no"
     assert found.passage_sentence == "No."
     # The same answer, and a "no" that only looks like one, are not.
     assert find("No, but you can write a small program with libcurl.", passage) is None
     assert find("No fees at all: you can use it for anything.", ["Yes, it is free."]) is None
+    # A passage's "No." answers its own question: only a passage the sentence restates
+    # counts.
+    assert (
+        find(
+            "Yes, restic encrypts backups.",
+            ["No. Restic has no GUI.", "Restic encrypts all data with AES-256."],
+        )
+        is None
+    )

@@ -145,3 +145,21 @@ def test_synonyms_count_as_support_when_the_embedder_says_they_are_close():
 
     assert check(answer, [passage], related=related).passed
     assert asked[0][0] == ["pronounce", "emphasis", "opening"] and "stress" in asked[0][1]
+
+
+def test_options_and_code_must_be_the_passages_own():
+    flags = _passage(
+        "Add the library path on the linker command line (usually -R), e.g.\n\n"
+        "$ git config credential.helper \\\n    '!f() { echo username=author; };f'",
+        "Linking",
+    )
+    assert check("Add it on the linker command line with -R [1].", [flags]).passed
+    verdict = check("Add it on the linker command line with -L [1].", [flags])
+    assert not verdict.passed and verdict.sentences[0].support == 0.0
+    # Code is compared as written, a shell line continuation aside.
+    ok = "Run `git config credential.helper '!f() { echo username=author; };f'` [1]."
+    assert check(ok, [flags]).passed
+    assert not check(ok.replace("'!f", "'|f"), [flags]).passed
+    # Versions: one fact with or without their "v", whatever its case.
+    assert facts.stated("V2.6.17", "see V2.6.17", "check out 2.6.17")
+    assert not facts.stated("V3.0", "see V3.0", "check out 2.6.17")

@@ -69,3 +69,35 @@ def test_a_plain_text_faq_loads_as_one_section_per_entry():
     # Text without headings stays one section.
     notes = load_document("notes.txt", b"Shipping\n\nOrders ship in 2 days.\n\nTracking by email.")
     assert [s.text for s in notes.sections] == ["Orders ship in 2 days.\n\nTracking by email."]
+
+
+def test_steps_prices_and_changelogs_are_text_not_headings_nor_contents():
+    steps = parse_text("To install:\n\n1. Download the installer\n\n2. Run it\n\nDone.")
+    assert [s.heading_path for s in steps] == [()]
+    assert "1. Download the installer\n\n2. Run it" in steps[0].text
+    # Numbered lines with nothing under them, at the end too, stay text; nothing is lost.
+    refunds = load_document("r.txt", b"Refunds\n\n1. Within 30 days\n\n2. Not on sale items")
+    assert refunds.sections[0].text == "1. Within 30 days\n\n2. Not on sale items"
+    # A list whose entries are no headings below is not a table of contents.
+    log = parse_text("Changelog\n1.2.0 Added export to PDF\n1.1.0 Fixed sync\n1.0.0 First")
+    assert "1.1.0 Fixed sync" in log[0].text
+
+
+def test_a_code_block_of_long_lines_is_not_joined_as_prose():
+    text = parse_text(
+        "Run:\n\n"
+        '    curl --header "Authorization: Bearer xyz" https://example.com/api\n'
+        '    curl --data "a=b" https://example.com/api/v2/upload/file\n'
+    )[0].text
+    assert text.count("\n    curl") == 2
+
+
+def test_windows_line_ends_blank_lead_and_an_underlined_title():
+    doc = load_document(
+        "faq.txt",
+        b"  \r\n\r\nMy FAQ\r\n======\r\n\r\n1. General\r\n\r\n1.1 Is it free?\r\n\r\nYes.",
+    )
+    assert doc.title == "My FAQ"
+    assert [(s.title, s.text) for s in doc.sections] == [
+        ("My FAQ › 1. General › 1.1 Is it free?", "Yes.")
+    ]
