@@ -183,10 +183,11 @@ def find(
 ) -> Contradiction | None:
     """The first clause of ``sentence`` that contradicts its passage sentence, if any.
     ``related`` (the gate's word similarity) lets a negation flip over a synonym."""
-    aligned_to = [(s, set(content_terms(s))) for text in passages for s in split_sentences(text)]
-    answered = _answered_otherwise(sentence, passages)
+    per_passage = [[(s, set(content_terms(s))) for s in split_sentences(p)] for p in passages]
+    answered = _answered_otherwise(sentence, passages, per_passage)
     if answered is not None:
         return answered
+    aligned_to = [pair for sentences in per_passage for pair in sentences]
     for clause in clauses(sentence):
         terms = set(content_terms(clause))
         if len(terms) < _MIN_SHARED:
@@ -200,7 +201,11 @@ def find(
     return None
 
 
-def _answered_otherwise(sentence: str, passages: Sequence[str]) -> Contradiction | None:
+def _answered_otherwise(
+    sentence: str,
+    passages: Sequence[str],
+    per_passage: Sequence[Sequence[tuple[str, set[str]]]],
+) -> Contradiction | None:
     """ "Yes, …" where the passage that says the same thing opens "No." (or the reverse).
     A passage's particle answers its own question: it only counts when the rest of the
     sentence aligns with that passage."""
@@ -208,13 +213,12 @@ def _answered_otherwise(sentence: str, passages: Sequence[str]) -> Contradiction
     if said is None:
         return None
     terms = set(content_terms(sentence))
-    for text in passages:
+    for text, sentences in zip(passages, per_passage, strict=True):
         given = _particle(text)
         if given is None or given == said:
             continue
-        sentences = split_sentences(text)
-        if _align(terms, [(s, set(content_terms(s))) for s in sentences]) is not None:
-            return Contradiction(sentence, sentences[0], f"answer:{said}/{given}")
+        if _align(terms, sentences) is not None:
+            return Contradiction(sentence, sentences[0][0], f"answer:{said}/{given}")
     return None
 
 
@@ -229,8 +233,12 @@ def _prose(text: str) -> list[str]:
     return words(_NOT_PROSE.sub(" ", text))
 
 
+def _is_negation(token: str) -> bool:
+    return token in _NEGATIONS or token.endswith("n't")
+
+
 def _negations(tokens: Sequence[str], text: str) -> int:
-    count = sum(t in _NEGATIONS or t.endswith("n't") or t in _NEGATING_VERBS for t in tokens)
+    count = sum(_is_negation(t) or t in _NEGATING_VERBS for t in tokens)
     return count + len(_RATHER.findall(text))
 
 
@@ -256,7 +264,7 @@ def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     """For each negation, the words it negates: the next content words."""
     heads = []
     for i, token in enumerate(tokens):
-        if not (token in _NEGATIONS or token.endswith("n't")):
+        if not _is_negation(token):
             continue
         after = list(tokens[i + 1 :])
         while len(after) > 1 and after[0] in _CATENATIVE and after[1] == "to":
@@ -299,8 +307,7 @@ def _flipped(negating: Sequence[str], plain: Sequence[str], related: Related | N
             w
             for w in plain
             if w not in STOPWORDS
-            and w not in _NEGATIONS
-            and not w.endswith("n't")
+            and not _is_negation(w)
             and stem_all([w])[0] not in negated_in_plain
         }
         close = related(missing, sorted(free))

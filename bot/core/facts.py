@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.text import content_terms
+from bot.core.text import content_terms, plain
 
 # A number that is part of a name ("sqlite3", "SQL92", "EAR99") is not a fact on its own;
 # a version is one whole, its "v" included ("v2.6.17", not "6.17").
@@ -65,7 +65,7 @@ def in_text(sentence: str) -> list[str]:
 
 def _squash(text: str) -> str:
     """Code as a reader compares it: no code marks, no shell line continuations."""
-    return " ".join(re.sub(r"\\\s", " ", text.replace("`", "")).split())
+    return plain(re.sub(r"\\\s", " ", text))
 
 
 def _stated_verbatim(fact: str, evidence: str) -> bool | None:

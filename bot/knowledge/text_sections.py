@@ -8,16 +8,18 @@ and the gate accepts any claim the file makes somewhere. So the text is cut wher
 reader sees a heading:
 
 * a paragraph of one short line that starts with a section number ("2.", "3.12",
-  "4.5.1") and does not end like a sentence ("1. Run the installer." is a list item);
-  its depth is the number's;
+  "4.5.1") and does not end like a sentence ("1. Run the installer." is a list item),
+  with something under it: a numbered line followed by another of its level, or by
+  text after such a list ("1. Download", "2. Run it", "Done."), is a step, not a
+  heading; its depth is the number's, under any underlined headings;
 * a line underlined with ``=``, ``-``, ``~``, ``*``, ``^`` or ``#`` (as long as the
   title, or nearly); the first character seen is the top level, as in reStructuredText.
 
-A table of contents (a paragraph of three or more lines, most of them numbered
-headings) is furniture and is dropped: its entries are the headings below. Paragraphs
-that a typewriter wrapped are joined into one line, so a sentence is not cut at each line
-end; lines more indented than the paragraph's first (code, a URL on its own line) and
-list items keep their breaks. Pure functions: no I/O.
+A table of contents (a paragraph of three or more lines, most of them numbered headings
+that reappear below) is furniture and is dropped; a price list or a changelog is not.
+Prose a typewriter wrapped (long lines of words) is joined into one line, so a sentence
+is not cut at each line end; code, tables, short lines, a line indented unlike the one
+before and list items keep their breaks. Pure functions: no I/O.
 """
 
 from __future__ import annotations
@@ -127,8 +129,8 @@ def _kept(blocks: list[list[str]]) -> list[tuple[int, str] | None]:
     candidates = list(found)
     levels = len(underlines)
     for i, heading in enumerate(candidates):
-        if heading is None or len(blocks[i]) != 1 or _numbered(blocks[i][0]) is None:
-            continue  # underlined headings stand as they are
+        if heading is None or len(blocks[i]) != 1:
+            continue  # underlined headings (two lines) stand as they are
         after = candidates[i + 1] if i + 1 < len(found) else (0, "")
         before = candidates[i - 1] if i else None
         # The last step of a list is followed by text, but its list came before it.

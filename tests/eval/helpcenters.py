@@ -119,8 +119,9 @@ def knowledge_base(center: HelpCenter, cache: Path) -> Path | None:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
         target.mkdir(parents=True, exist_ok=True)
         for name in center.files:
-            data = (Path(tmp) / "x" / name.split(":")[0]).read_bytes()
-            if name.split(":")[0].endswith(".gz"):
+            packaged = name.split(":")[0]
+            data = (Path(tmp) / "x" / packaged).read_bytes()
+            if packaged.endswith(".gz"):
                 data = gzip.decompress(data)
             (target / _stored_name(name)).write_bytes(data)
     return target
