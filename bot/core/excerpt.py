@@ -10,10 +10,17 @@ So the passage is read as *units* in reading order: prose sentences, list items 
 with their marker) and fenced code blocks (kept whole; the loader fences ``<pre>``).
 The excerpt is **one contiguous window** around the unit that best matches the
 question: widened backwards while its first unit leans on the one before ("This
-deletes…", a list item, a code block) or to the passage's start when that fits the
-budget (answers state their point first), forwards over what the window's last sentence
-introduces (a sentence ending in ":" is followed by its list or code) and over the rest
-of its paragraph while the word budget allows. A leading bare "Yes."/"No." is dropped.
+deletes…", a list item, a code block and the sentence that introduces it) or to the
+passage's start when that fits the budget (answers state their point first), forwards
+over what the window's last sentence introduces (a sentence ending in ":" is followed by
+its list or code), over the rest of its paragraph and on up to ``min_words``. A leading
+bare "Yes."/"No." is dropped.
+
+The unit that best matches is often the one that restates the customer's problem (the
+error message, "by default Git uses vi"); what solves it comes after ("you can set
+core.editor"). So the chat answer fills its budget forwards rather than stopping at a
+paragraph's end, and a question word counts by how rare it is among the passage's
+units: the product's name, in every sentence of the article, does not pick the anchor.
 What the bot's previous answer already quoted is not the anchor of a follow-up's
 excerpt: "and on the server side?" gets the next part of the article, not the same one.
 Pure functions: no I/O.
@@ -21,6 +28,7 @@ Pure functions: no I/O.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,7 +57,9 @@ class Unit:
 
     @property
     def words(self) -> int:
-        return len(self.text.split())
+        # A code block is shown cut at MAX_CODE_LINES: only what is shown spends the budget.
+        shown = self.text.split("\n")[:MAX_CODE_LINES] if self.kind == "code" else [self.text]
+        return sum(len(line.split()) for line in shown)
 
     @property
     def introduces(self) -> bool:
@@ -92,17 +102,27 @@ def _scores(
     shown: Sequence[bool],
 ) -> list[float]:
     wanted = set(content_terms(question))
+    held = [set(content_terms(unit.text)) for unit in found]
+    weight = _local_idf(wanted, held)
+    total = sum(weight.values()) or 1.0
     scores = []
     for i, unit in enumerate(found):
         if shown[i]:  # the customer just read it: a follow-up wants what comes next
             scores.append(-0.5)
             continue
-        overlap = len(wanted & set(content_terms(unit.text))) / (len(wanted) or 1)
+        overlap = sum(weight[t] for t in wanted & held[i]) / total
         meaning = similarity[i] if similarity is not None else 0.0
         score = overlap + SIMILARITY_WEIGHT * meaning + POSITION_PRIOR / (1 + i)
         # A bare "No." answers nothing by itself: never the unit a window is built on.
         scores.append(-1.0 if _BARE_YES_NO.match(unit.text) else score)
     return scores
+
+
+def _local_idf(wanted: set[str], held: Sequence[set[str]]) -> dict[str, float]:
+    """Each question term's weight within this passage: a word every unit holds (the
+    product's name, the article's topic) says nothing about which unit answers."""
+    n = len(held)
+    return {t: math.log((n + 1) / (sum(t in terms for terms in held) + 0.5)) for t in wanted}
 
 
 def choose(
@@ -131,7 +151,9 @@ def choose(
 
     # Backwards while the window's first unit leans on the one before it.
     while start > 0 and _leans_back(candidates[start], candidates[start - 1]):
-        if not fits(candidates[start - 1]):
+        # A long code block still gets the sentence that says what it is for.
+        lead_in = start == end and candidates[start].kind == "code"
+        if not (fits(candidates[start - 1]) or lead_in):
             break
         start -= 1
         used += candidates[start].words
@@ -141,8 +163,8 @@ def choose(
     if start and used + prefix <= max_words and not any(repeated[:start]):
         start, used = 0, used + prefix
     # Forwards over what the window introduces and the rest of its paragraph, and on
-    # while the window is still short of a few sentences (one sentence rarely answers
-    # on its own), then backwards for the same reason: still one stretch of text.
+    # while the window is short of ``min_words`` (what solves a problem follows the
+    # sentence that states it), then backwards for the same reason: one stretch of text.
     while end + 1 < len(candidates):
         last, nxt = candidates[end], candidates[end + 1]
         follows = last.introduces or (nxt.kind != "sentence" and last.kind == nxt.kind)
@@ -165,6 +187,8 @@ def choose(
 def _leans_back(unit: Unit, before: Unit) -> bool:
     if unit.kind == "sentence":
         return bool(_LEANS_BACK.match(unit.text)) or before.introduces
+    if unit.kind == "code" and before.kind == "sentence":
+        return True  # a command or an example means little without the sentence before it
     return before.introduces or before.kind == unit.kind  # a list or code from its start
 
 

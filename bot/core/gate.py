@@ -48,6 +48,7 @@ class GateVerdict:
 
 
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
+_CODE_LINE = re.compile(r"(?:`[^`\n]*`\s*)+")
 # A code span, kept whole, or a citation marker with the space before it.
 _MARKER = re.compile(r"(`[^`\n]*`)|\s*\[\d{1,2}\]")
 
@@ -63,14 +64,23 @@ def strip_citations(text: str) -> str:
 
 
 def _dedupe(answer: str) -> str:
-    """Drop sentences that repeat an earlier one (small models loop), keep the layout."""
+    """Drop sentences that repeat an earlier one (small models loop), keep the layout.
+
+    A line of code is not a sentence: a ``#`` line may well come twice in a script. A
+    dropped sentence's citation markers stay, on the sentence before it: they may be the
+    answer's only ones."""
     seen: set[str] = set()
     paragraphs = []
     for paragraph in answer.split("\n"):
-        kept = []
+        kept: list[str] = []
         for sentence in split_sentences(paragraph):
             key = " ".join(strip_citations(sentence).lower().split())
-            if key and key in seen:
+            if key and key in seen and not _CODE_LINE.fullmatch(key):
+                markers = "".join(f" [{n}]" for n in cited_numbers(sentence))
+                if markers and kept:
+                    kept[-1] += markers
+                elif markers:
+                    kept.append(markers.strip())
                 continue
             seen.add(key)
             kept.append(sentence)

@@ -1,4 +1,7 @@
+from collections.abc import Sequence
+
 from bot.core.excerpt import choose, render, units
+from bot.models.extractive import excerpt
 
 KEEPALIVE = """When I do a borg extract, after a while all activity stops.
 
@@ -96,3 +99,42 @@ def test_a_follow_up_gets_the_next_part_of_the_article_not_the_same_one():
     )
     assert then.startswith("You can also do the opposite and configure SSH on server side")
     assert then.endswith("`ClientAliveInterval 30`")
+
+
+EDITOR = """Git uses vi by default when you have not configured an editor, neither for Git \
+nor in the VISUAL or EDITOR environment variables of your shell. Many people find vi \
+hard to use, and some only meet it the first time Git opens it to ask for a commit \
+message, with no hint on the screen about how to save the message or quit.
+
+If you want another editor for Git, set the core.editor configuration value."""
+
+
+def test_a_chat_answer_goes_on_to_the_fix_that_follows_the_problem():
+    def relevance(question: str, texts: Sequence[str]) -> list[float]:
+        return [0.8 if "by default" in t else 0.3 for t in texts]  # the problem matches best
+
+    question = "git opens vi every time, how do I get nano?"
+    answer = excerpt(question, EDITOR, "chat", relevance)
+    assert answer.startswith("Git uses vi by default") and "set the core.editor" in answer
+    # The paragraph alone (what a 45-word minimum quoted) is the problem without its fix.
+    assert "core.editor" not in render(choose(question, units(EDITOR), 100, 45, [0.8, 0.3, 0.3]))
+
+
+def test_a_word_every_unit_holds_does_not_choose_the_answer():
+    passage = units(
+        "Borg keeps a cache of chunks. Borg rebuilds the cache index on sync.\n\n"
+        "Deleting that directory with Borg is safe."
+    )
+    # The first and the last sentence share two words each with the question; "borg" is
+    # in every sentence and "cache" in two, so "delete" decides.
+    window = choose("can I delete the borg cache?", passage, 8)
+    assert render(window) == "Deleting that directory with Borg is safe."
+
+
+def test_a_long_code_block_keeps_the_sentence_that_introduces_it():
+    script = "\n".join(f"# step {n} of the rebase list" for n in range(20))
+    passage = units(f"Run the command below.\n\nThis opens your editor.\n\n```\n{script}\n```")
+    window = choose("what are the steps of the rebase list?", passage, 40)
+    text = render(window)
+    assert text.startswith("This opens your editor.\n`# step 0")
+    assert text.count("\n") == 15  # the code is shown cut at 15 lines

@@ -163,3 +163,12 @@ def test_options_and_code_must_be_the_passages_own():
     # Versions: one fact with or without their "v", whatever its case.
     assert facts.stated("V2.6.17", "see V2.6.17", "check out 2.6.17")
     assert not facts.stated("V3.0", "see V3.0", "check out 2.6.17")
+
+
+def test_a_repeated_code_line_is_code_and_the_last_marker_is_kept():
+    passage = _passage("pick a\n#\n# Commands:\n#\nsquash b", "Rebase")
+    answer = "`pick a`\n`#`\n`# Commands:`\n`#`\n`squash b`\nSquash b. Squash b. [1]"
+    verdict = check(answer, [passage])
+    # The code keeps both of its "#" lines; the looped sentence goes, its marker stays.
+    assert verdict.text == "`pick a`\n`#`\n`# Commands:`\n`#`\n`squash b`\nSquash b. [1]"
+    assert verdict.cited == (1,)
