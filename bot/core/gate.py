@@ -6,7 +6,12 @@ Two checks, both measurable on their own (``check`` returns the evidence):
 2. every answer sentence is supported by the passages it cites (or, when the
    sentence carries no marker, by the passages cited in the rest of its
    paragraph): the share of its content terms found in those passages must reach
-   ``min_support``.
+   ``min_support``, and each of its clauses of three content words or more must
+   reach ``MIN_CLAUSE_SUPPORT`` (a claim added to a faithful sentence, "…, and then
+   restart the browser", is outweighed by the sentence's other words but not by its
+   own clause's); the facts it states (numbers, versions, options, code) must be the
+   passages' own, and it must not contradict the passage sentence it restates
+   (:mod:`bot.core.facts`, :mod:`bot.core.contradiction`).
 
 Lexical support is deliberately strict: a cheap model that paraphrases freely
 fails the gate and the question goes up the ladder, which is the point.
@@ -24,6 +29,8 @@ from bot.core.types import Passage
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 DEFAULT_MIN_SUPPORT = 0.7
+MIN_CLAUSE_SUPPORT = 0.5  # half of a clause's own words, or it says something new
+MIN_CLAUSE_TERMS = 3  # a shorter clause is judged with its sentence only
 
 
 @dataclass(frozen=True)
@@ -202,4 +209,10 @@ def _judge(sentence: str, own: tuple[int, ...], evidence: _Evidence) -> Sentence
     if not evidence.facts_found(sentence, own):
         return SentenceSupport(sentence, own, 0.0)
     cue = evidence.contradiction(sentence, own)
-    return SentenceSupport(sentence, own, evidence.support(sentence, own), cue)
+    support = evidence.support(sentence, own)
+    for clause in contradiction.clauses(sentence):
+        if len(set(content_terms(clause))) >= MIN_CLAUSE_TERMS:
+            held = evidence.support(clause, own)
+            if held < MIN_CLAUSE_SUPPORT:
+                support = min(support, held)
+    return SentenceSupport(sentence, own, support, cue)

@@ -172,3 +172,18 @@ def test_a_repeated_code_line_is_code_and_the_last_marker_is_kept():
     # The code keeps both of its "#" lines; the looped sentence goes, its marker stays.
     assert verdict.text == "`pick a`\n`#`\n`# Commands:`\n`#`\n`squash b`\nSquash b. [1]"
     assert verdict.cited == (1,)
+
+
+def test_a_claim_added_to_a_faithful_sentence_is_judged_on_its_own_words():
+    passage = _passage(
+        "Annual plans can be refunded within 30 days of purchase from the billing page of "
+        "your account settings. Monthly plans can be cancelled at any time."
+    )
+    faithful = (
+        "You can refund an annual plan from the billing page of your account settings "
+        "within 30 days of purchase"
+    )
+    assert check(f"{faithful} [1].", [passage]).passed
+    # Eleven of the sentence's fourteen words are the passage's; its last clause is new.
+    added = check(f"{faithful}, and the refund is sent to your bank by transfer [1].", [passage])
+    assert not added.passed and added.reason == "unsupported_sentence"
