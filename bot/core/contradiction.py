@@ -13,7 +13,9 @@ compared on those cues: a negation in one of them whose words the other states p
 ("does not use PAM" against "uses PAM"; with the gate's word similarity, a synonym
 counts: "is needed" against "is not necessary"), a word whose opposite the other holds
 (and not the word itself), a restriction the passage does not make ("only when"). A
-clause that aligns with nothing is left to the support check.
+preference turned round ("use sqlite3_prepare() instead of sqlite3_prepare_v2()" where
+a passage sentence on the same thing says the reverse) contradicts too, whichever
+sentence it aligns with. A clause that aligns with nothing is left to the support check.
 
 A negation only counts as a flip when the two sentences differ in how many negations
 they hold: "you wouldn't fsck a mounted filesystem" restates "you don't want to do that
@@ -23,8 +25,8 @@ compiler warnings" restates "done by testing, not by compiler warnings" ("rather
 one: the value ``None`` in mid-sentence, "whether or not", "not only … but", a "no"
 that answers ("In one go: no."), an option such as ``--not`` or anything in a code
 span, and a negation in the condition of an "if …," (it states nothing about the
-world). A negation passes through "attempt to"/"try to" to the verb it governs. Pure
-functions: no I/O.
+world). A negation passes through "attempt to"/"try to" to the verb it governs, and
+past "either" ("isn't safe either" negates "safe"). Pure functions: no I/O.
 """
 
 from __future__ import annotations
@@ -105,6 +107,10 @@ _KEEP = frozenset(
         "know",
     ]
 )
+# A word that closes a negated phrase and claims nothing: "isn't safe either" negates
+# "safe". ("yet", "even", "actually" were measured too: each made a faithful "not yet
+# processed" or "not actually deleted" a flip against a passage that states it plainly.)
+_HEAD_FILLER = frozenset(["either"])
 _MIN_SHARED = 2
 Related = Callable[[Sequence[str], Sequence[str]], set[str]]
 """``related(words, vocabulary)``: which of ``words`` have a close word in ``vocabulary``."""
@@ -126,6 +132,13 @@ _NOT_PROSE = re.compile(
 # "Yes, …" / "No." opening an answer; "No fees at all", "No one …" are not answers.
 _ANSWER = re.compile(r"\s*(yes|no)\s*(?:[,.!:;—–]|$)", re.IGNORECASE)
 _RATHER = re.compile(r"\b(?:rather than|instead of)\b", re.IGNORECASE)
+# "A instead of B": the two sides of a preference, each the word next to the connector.
+# (Linear: no run of "-" or "." can be read two ways.)
+_PREFERENCE = re.compile(
+    r"(?<![\w.-])(\w[\w.-]*)[^\w\s]*\s+(?:rather than|instead of)\s+"
+    r"(?:(?:the|a|an|your|its|their)\s+)?[^\w\s]*(\w[\w.-]*)",
+    re.IGNORECASE,
+)
 
 
 def _pairs() -> dict[str, set[str]]:
@@ -148,7 +161,8 @@ _CLAUSE = re.compile(r"\s*(?:[;:—–]|,\s*(?:but|and|so|while|whereas|which)\b
 class Contradiction:
     clause: str
     passage_sentence: str
-    cue: str  # negation | opposite:<a>/<b> | restriction:<word> | answer:<yes|no>/<no|yes>
+    # negation | opposite:<a>/<b> | swapped:<a>/<b> | restriction:<word> | answer:<yes|no>/<no|yes>
+    cue: str
 
 
 def clauses(sentence: str) -> list[str]:
@@ -189,6 +203,9 @@ def find(
         return answered
     aligned_to = [pair for sentences in per_passage for pair in sentences]
     for clause in clauses(sentence):
+        swapped = _swapped(clause, aligned_to)
+        if swapped is not None:
+            return swapped
         terms = set(content_terms(clause))
         if len(terms) < _MIN_SHARED:
             continue
@@ -208,7 +225,9 @@ def _answered_otherwise(
 ) -> Contradiction | None:
     """ "Yes, …" where the passage that says the same thing opens "No." (or the reverse).
     A passage's particle answers its own question: it only counts when the rest of the
-    sentence aligns with that passage."""
+    sentence aligns with that passage. (Aligning with the passage's title, the question
+    its "No." answers, was measured: "Yes — no credit card is required" restates "Is a
+    credit card required? No." and was stopped.)"""
     said = _particle(sentence)
     if said is None:
         return None
@@ -260,6 +279,36 @@ def _cue(clause: str, aligned: str, related: Related | None = None) -> str | Non
     return None
 
 
+def _swapped(clause: str, sentences: Sequence[tuple[str, set[str]]]) -> Contradiction | None:
+    """ "A instead of B" where a passage sentence on the same thing says "B instead of A"
+    (the sentence it restates may not be the one it shares most words with: "use X
+    instead of Y" is often said twice), unless another one says "A instead of B" too."""
+    said = _preferences(clause)
+    if not said:
+        return None
+    terms = set(content_terms(clause))
+    stated = [(text, found, _preferences(text)) for text, found in sentences]
+    if any(said & preferred for _, _, preferred in stated):
+        return None
+    for text, found, preferred in stated:
+        for a, b in sorted(said):
+            others = terms - set(stem_all([a, b]))
+            if (b, a) in preferred and len(others & found) >= _MIN_SHARED:
+                return Contradiction(clause, text, f"swapped:{a}/{b}")
+    return None
+
+
+def _preferences(text: str) -> set[tuple[str, str]]:
+    """(preferred, passed over) of each "A instead of B" / "A rather than B" in ``text``,
+    as stems."""
+    out = set()
+    for match in _PREFERENCE.finditer(text):
+        a, b = (w.lower().strip(".-") for w in match.groups())
+        if a and b and a not in STOPWORDS and b not in STOPWORDS and a != b:
+            out.add((stem_all([a])[0], stem_all([b])[0]))
+    return out
+
+
 def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     """For each negation, the words it negates: the next content words."""
     heads = []
@@ -270,7 +319,15 @@ def _negated_heads(tokens: Sequence[str]) -> list[tuple[str, ...]]:
         while len(after) > 1 and after[0] in _CATENATIVE and after[1] == "to":
             after = after[2:]
         window = after[:_SCOPE]
-        head = [t for t in window if t not in STOPWORDS or t in _KEEP][:2]
+        head: list[str] = []
+        for t in window:
+            if t in _HEAD_FILLER:
+                if head:  # closes the negated phrase: what follows is not negated
+                    break
+                continue
+            if t not in STOPWORDS or t in _KEEP:
+                head.append(t)
+        head = head[:2]
         if not head and (token in ("not", "cannot", "never") or token.endswith("n't")):
             # A verb's negation with no content word after it ("… that borg doesn't
             # have"): it negates what came before, the object of a relative clause

@@ -10,11 +10,13 @@ So the passage is read as *units* in reading order: prose sentences, list items 
 with their marker) and fenced code blocks (kept whole; the loader fences ``<pre>``).
 The excerpt is **one contiguous window** around the unit that best matches the
 question: widened backwards while its first unit leans on the one before ("This
-deletes…", a list item, a code block and the sentence that introduces it) or to the
+deletes…", a list item, a code block and the sentence before it) or to the
 passage's start when that fits the budget (answers state their point first), forwards
 over what the window's last sentence introduces (a sentence ending in ":" is followed by
-its list or code), over the rest of its paragraph and on up to ``min_words``. A leading
-bare "Yes."/"No." is dropped.
+its list or code), over the rest of its paragraph and on up to ``min_words`` (a code
+block that nothing introduced only when it fits whole). A leading bare "Yes."/"No." is
+dropped, and so is a last sentence whose list or code did not fit ("… follow these
+steps:").
 
 The unit that best matches is often the one that restates the customer's problem (the
 error message, "by default Git uses vi"); what solves it comes after ("you can set
@@ -45,6 +47,7 @@ _LEANS_BACK = re.compile(
     re.IGNORECASE,
 )
 MAX_CODE_LINES = 15
+MAX_LEAD_IN = 30  # words of a code block's lead-in sentence that may pass the budget
 POSITION_PRIOR = 0.15  # the opening sentence of an article often states the answer
 SIMILARITY_WEIGHT = 1.0  # cosine of question and unit, beside the share of question terms
 
@@ -104,6 +107,9 @@ def _scores(
     wanted = set(content_terms(question))
     held = [set(content_terms(unit.text)) for unit in found]
     weight = _local_idf(wanted, held)
+    # Over all the question's terms, those no unit holds included (they weigh the most):
+    # normalising by the held ones only made the shared words outweigh the embedder's
+    # similarity (borg's gold phrase 0.81 -> 0.73).
     total = sum(weight.values()) or 1.0
     scores = []
     for i, unit in enumerate(found):
@@ -151,8 +157,12 @@ def choose(
 
     # Backwards while the window's first unit leans on the one before it.
     while start > 0 and _leans_back(candidates[start], candidates[start - 1]):
-        # A long code block still gets the sentence that says what it is for.
-        lead_in = start == end and candidates[start].kind == "code"
+        # A long code block still gets the (short) sentence that says what it is for.
+        lead_in = (
+            start == end
+            and candidates[start].kind == "code"
+            and candidates[start - 1].words <= MAX_LEAD_IN
+        )
         if not (fits(candidates[start - 1]) or lead_in):
             break
         start -= 1
@@ -169,7 +179,9 @@ def choose(
         last, nxt = candidates[end], candidates[end + 1]
         follows = last.introduces or (nxt.kind != "sentence" and last.kind == nxt.kind)
         same_paragraph = nxt.paragraph == last.paragraph and nxt.kind == "sentence"
-        if not (follows or same_paragraph or used < min_words) or not fits(nxt):
+        # Filling up, a code block nobody introduced comes only whole within the budget.
+        fill = used < min_words and (nxt.kind != "code" or used + nxt.words <= max_words)
+        if not (follows or same_paragraph or fill) or not fits(nxt):
             break
         end += 1
         used += nxt.words
@@ -181,6 +193,8 @@ def choose(
     window = list(candidates[start : end + 1])
     if len(window) > 1 and _BARE_YES_NO.match(window[0].text):
         window = window[1:]
+    if len(window) > 1 and window[-1].introduces:
+        window = window[:-1]  # "… follow these steps:" without its steps promises nothing
     return window
 
 

@@ -7,9 +7,11 @@ each one in an answer sentence must be *stated* by the cited passages:
   token ("50" is not found inside "500-million");
 * a short number ("0", "30"): verbatim *and* next to the same words: "or 0 if the
   table is empty" is not stated by a passage that says "or 1 if the table is empty"
-  and "'0' and '0.0'" elsewhere. One shared content word within a few words either
-  side is enough ("25 MB on Free" for "Free: 25 MB");
-* a number written as a word ("three times", "twice"): as that word or its digits;
+  and "'0' and '0.0'" elsewhere. One shared content word among the four on the same
+  side is enough ("on Free, 25 MB" for "Free: 25 MB");
+* a number written as a word ("three times", "twice"): as that word, another word for
+  it ("two", "double") or its digits (a number in digits only as digits: "Two-factor"
+  states no 2);
 * a command-line option ("-R", "--location") and a code span: verbatim (code compared
   with its whitespace squashed and shell line continuations dropped), because a
   customer types them as they are: "usually -L" for "usually -R" sends them wrong.
@@ -50,9 +52,10 @@ _NUMBER_WORDS = {
 # What a customer types as it is written: an option ("-L", "--location") and code.
 _OPTION = re.compile(r"(?<![\w.-])--?[A-Za-z][\w-]*")
 _CODE = re.compile(r"`[^`\n]+`")
-_WORD_NUMBER = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+# A whole word: the "two" of "two-step" or "Two-factor" counts nothing.
+_WORD_NUMBER = re.compile(r"(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?![\w-])", re.IGNORECASE)
 SHORT = 2  # digits up to which a number needs its context to count as stated
-CONTEXT = 4  # words either side that make a short number's context
+CONTEXT = 4  # content words either side that make a short number's context
 
 
 def in_text(sentence: str) -> list[str]:
@@ -81,8 +84,11 @@ def _stated_verbatim(fact: str, evidence: str) -> bool | None:
 def _occurrences(fact: str, text: str) -> list[re.Match[str]]:
     if fact.startswith("http"):
         return [m for m in re.finditer(re.escape(fact), text)]
-    if fact in _NUMBER_WORDS:
-        pattern = rf"\b{fact}\b|(?<![\d.,]){_NUMBER_WORDS[fact]}(?![\d])"
+    if fact in _NUMBER_WORDS:  # "double" is stated by "two", "twice" or "2", not the reverse
+        digits = _NUMBER_WORDS[fact]
+        spelled = "|".join(w for w, value in _NUMBER_WORDS.items() if value == digits)
+        # A whole word: "Two-factor" and "double-click" state no number.
+        pattern = rf"(?<![\w-])(?:{spelled})(?![\w-])|(?<![\d.,]){digits}(?![\d])"
         return list(re.finditer(pattern, text, re.IGNORECASE))
     # "v2.6.17" and "2.6.17" are one version.
     number = fact[1:] if fact[:1] in "vV" else fact
@@ -92,11 +98,16 @@ def _occurrences(fact: str, text: str) -> list[re.Match[str]]:
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 
 
-def _context(text: str, start: int, end: int) -> set[str]:
-    """Content terms a few words either side, within the number's own sentence."""
-    before = _SENTENCE_END.split(text[:start])[-1].split()[-CONTEXT:]
-    after = _SENTENCE_END.split(text[end:])[0].split()[:CONTEXT]
-    return set(content_terms(" ".join(before + after)))
+def _context(text: str, start: int, end: int) -> tuple[set[str], set[str]]:
+    """A few content terms before and after, within the number's own sentence (stopwords
+    do not count: "1w is not a recognized duration" has "recognized" next to its number).
+    Only a bounded stretch is read either side: a table of numbers stays linear."""
+    reach = CONTEXT * 4
+    before = " ".join(
+        _SENTENCE_END.split(text[max(0, start - reach * 12) : start])[-1].split()[-reach:]
+    )
+    after = " ".join(_SENTENCE_END.split(text[end : end + reach * 12])[0].split()[:reach])
+    return set(content_terms(before)[-CONTEXT:]), set(content_terms(after)[:CONTEXT])
 
 
 def stated(fact: str, sentence: str, evidence: str) -> bool:
@@ -115,7 +126,12 @@ def stated(fact: str, sentence: str, evidence: str) -> bool:
     mine = next(iter(_occurrences(fact, sentence)), None)
     if mine is None:
         return True
-    wanted = _context(sentence, mine.start(), mine.end())
-    if not wanted:
+    before, after = _context(sentence, mine.start(), mine.end())
+    if not before | after:
         return True  # nothing around it to compare
-    return any(wanted & _context(evidence, m.start(), m.end()) for m in found)
+    # On the same side: "expire after 5 days" is not "5 GB … and links expire".
+    for m in found:
+        says_before, says_after = _context(evidence, m.start(), m.end())
+        if before & says_before or after & says_after:
+            return True
+    return False

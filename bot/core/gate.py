@@ -31,6 +31,13 @@ CITATION = re.compile(r"\[(\d{1,2})\]")
 DEFAULT_MIN_SUPPORT = 0.7
 MIN_CLAUSE_SUPPORT = 0.5  # half of a clause's own words, or it says something new
 MIN_CLAUSE_TERMS = 3  # a shorter clause is judged with its sentence only
+# Where a claim gets appended to a sentence ("…, and then restart the browser"). Not at
+# ":" or a dash: what stands before those frames the sentence ("As the article
+# explains: …") and claims nothing.
+_ADDED = re.compile(
+    r"\s*(?:;|,\s*(?:and|but|so|while|whereas|which|although|though)\b|\bbut\b)\s*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -77,24 +84,35 @@ def _dedupe(answer: str) -> str:
     dropped sentence's citation markers stay, on the sentence before it: they may be the
     answer's only ones."""
     seen: set[str] = set()
+    cited: set[int] = set()  # the markers the kept text holds
     paragraphs = []
     for paragraph in answer.split("\n"):
         kept: list[str] = []
         for sentence in split_sentences(paragraph):
             key = " ".join(strip_citations(sentence).lower().split())
             if key and key in seen and not _CODE_LINE.fullmatch(key):
-                markers = "".join(f" [{n}]" for n in cited_numbers(sentence))
-                if markers and kept:
-                    kept[-1] += markers
-                elif markers:
-                    kept.append(markers.strip())
+                _keep_markers(sentence, kept, cited)
                 continue
             seen.add(key)
+            cited.update(cited_numbers(sentence))
             kept.append(sentence)
         if kept or not paragraph.strip():
             paragraphs.append(" ".join(kept) if kept else paragraph)
     text = "\n".join(paragraphs)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _keep_markers(dropped: str, kept: list[str], cited: set[int]) -> None:
+    """The markers of a dropped sentence that the kept text lacks, on the sentence before."""
+    markers = [n for n in cited_numbers(dropped) if n not in cited]
+    if not markers:
+        return
+    cited.update(markers)
+    text = " ".join(f"[{n}]" for n in markers)
+    if kept:
+        kept[-1] = f"{kept[-1]} {text}"
+    else:
+        kept.append(text)
 
 
 Related = contradiction.Related
@@ -210,7 +228,7 @@ def _judge(sentence: str, own: tuple[int, ...], evidence: _Evidence) -> Sentence
         return SentenceSupport(sentence, own, 0.0)
     cue = evidence.contradiction(sentence, own)
     support = evidence.support(sentence, own)
-    for clause in contradiction.clauses(sentence):
+    for clause in _ADDED.split(" ".join(sentence.split())):
         if len(set(content_terms(clause))) >= MIN_CLAUSE_TERMS:
             held = evidence.support(clause, own)
             if held < MIN_CLAUSE_SUPPORT:

@@ -17,7 +17,8 @@ from bot.models.base import AnswerRequest, Usage
 
 MAX_WORDS = {"chat": 100, "phone": 40}
 # A chat answer fills its budget: the fix tends to follow the sentence that matches the
-# problem (docs/quality.md measures both); a caller hears the shortest stretch that stands.
+# problem (docs/quality.md: gold phrase and answer length at 45 and at 100 words); a
+# caller hears the shortest stretch that stands on its own.
 MIN_WORDS = {"chat": 100, "phone": 15}
 Relevance = Callable[[str, Sequence[str]], list[float]]
 

@@ -1,3 +1,5 @@
+import time
+
 from bot.core.contradiction import clauses, find
 
 PASSAGE = (
@@ -180,3 +182,79 @@ def test_a_yes_against_the_passages_no_is_a_contradiction():
         )
         is None
     )
+
+
+def test_a_preference_turned_round_is_a_contradiction():
+    passage = [
+        "The prepared statement recompiles itself when the schema changes. The easiest "
+        "way is to always use sqlite3_prepare_v2() instead of sqlite3_prepare()."
+    ]
+    found = find(
+        "Always prepare with sqlite3_prepare() instead of sqlite3_prepare_v2(), because "
+        "those statements recompile themselves when the schema changes.",
+        passage,
+    )
+    assert found is not None and found.cue == "swapped:sqlite3_prepar/sqlite3_prepare_v2"
+    assert find("Use sqlite3_prepare_v2() instead of sqlite3_prepare().", passage) is None
+    # A reversed preference on another subject says nothing about this one.
+    other = ["Backups run daily rather than hourly."]
+    assert find("The prepared statement is checked hourly rather than daily.", other) is None
+
+
+def test_a_preference_reads_in_linear_time():
+    started = time.perf_counter()
+    find("Plans differ " + "-" * 5000 + " instead of " + "." * 5000, ["a " + "-" * 5000])
+    assert time.perf_counter() - started < 1.0
+
+
+def test_faithful_answers_a_reviewer_wrote_against_wider_rules_stay_faithful():
+    # Each was stopped by a rule tried on the way (let/stop, enable/stop, allow/stop,
+    # same/separate as opposites; "yet" and "actually" closing a negation; "in favour
+    # of" read as "instead of"; a "Yes," against the title's question).
+    cases = [
+        (
+            "When your storage is full, contact us and let us know how much space you need.",
+            "Uploads stop when your storage is full; contact us if you need more space.",
+        ),
+        (
+            "Enabling two-factor authentication protects you from attackers signing in.",
+            "Two-factor authentication stops attackers from signing in with a stolen password.",
+        ),
+        (
+            "Archived projects count toward your storage the same way as active projects.",
+            "Archived projects are stored separately and count toward your storage like "
+            "active projects.",
+        ),
+        (
+            "You can cancel a refund that is not yet processed from the billing page.",
+            "You can cancel a refund from the billing page until it is processed.",
+        ),
+        (
+            "Deleting a project does not even touch its invoices.",
+            "Deleting a project keeps its invoices.",
+        ),
+        (
+            "For new installs, use PostgreSQL instead of MySQL.",
+            "We dropped MySQL in favour of PostgreSQL for new installs.",
+        ),
+        (
+            "Logs are rotated hourly rather than daily.",
+            "Files are synced daily rather than hourly. Logs are rotated hourly rather than "
+            "daily on busy servers.",
+        ),
+        (
+            "Yes, no credit card is required for the free trial.",
+            "No. You can start the trial with just an email address.",
+        ),
+    ]
+    for said, passage in cases:
+        assert find(said, [passage]) is None, said
+
+
+def test_a_word_that_closes_a_negation_does_not_hide_it():
+    passage = ["Using export in a shell script file should be safe, however."]
+    found = find("Using export in a shell script file isn't safe either.", passage)
+    assert found is not None and found.cue == "negation"
+    kept = ["Notes that have synced are downloaded again; notes that have not synced yet are kept."]
+    assert find("Notes that have not synced yet are not kept.", kept) is not None
+    assert find("Notes that have not synced yet are kept.", kept) is None

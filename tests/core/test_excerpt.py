@@ -138,3 +138,31 @@ def test_a_long_code_block_keeps_the_sentence_that_introduces_it():
     text = render(window)
     assert text.startswith("This opens your editor.\n`# step 0")
     assert text.count("\n") == 15  # the code is shown cut at 15 lines
+
+
+def test_the_fill_takes_no_long_code_block_that_nothing_introduced():
+    purge = "\n".join(f"supportctl purge --workspace W{n} --force --yes" for n in range(15))
+    passage = units(
+        "Export your notes as CSV from Settings › Export. The file holds every note "
+        f"with its tags.\n\nAdmins can also purge workspaces.\n\n```\n{purge}\n```"
+    )
+    text = render(choose("how do I export my notes to csv?", passage, 100, 100))
+    assert text.startswith("Export your notes as CSV") and "purge" in text
+    assert "supportctl" not in text  # 75 words of commands would pass the budget
+
+
+def test_a_window_does_not_end_on_a_sentence_that_promises_what_follows():
+    passage = units(
+        "Reset your password from the sign-in page. The link is valid for one hour.\n\n"
+        "To change the email address of your account, follow these steps:\n\n"
+        + "\n".join(f"{n}. Open the settings page number {n} and confirm it twice." for n in (1, 2))
+    )
+    text = render(choose("how do I reset my password?", passage, 30, 100))
+    assert text == "Reset your password from the sign-in page. The link is valid for one hour."
+
+
+def test_a_code_block_spends_only_the_lines_shown():
+    script = "\n".join(f"step {n} of the long list" for n in range(30))  # 15 shown: 90 words
+    passage = units(f"```\n{script}\n```\n\nThe list ends with a summary line.")
+    window = choose("what are the steps of the long list?", passage, 100, 100)
+    assert [u.kind for u in window] == ["code", "sentence"]

@@ -167,11 +167,13 @@ def test_options_and_code_must_be_the_passages_own():
 
 def test_a_repeated_code_line_is_code_and_the_last_marker_is_kept():
     passage = _passage("pick a\n#\n# Commands:\n#\nsquash b", "Rebase")
-    answer = "`pick a`\n`#`\n`# Commands:`\n`#`\n`squash b`\nSquash b. Squash b. [1]"
+    answer = "`pick a`\n`#`\n`# Commands:`\n`#`\n`squash b`\nSquash b. Squash b [1]."
     verdict = check(answer, [passage])
     # The code keeps both of its "#" lines; the looped sentence goes, its marker stays.
     assert verdict.text == "`pick a`\n`#`\n`# Commands:`\n`#`\n`squash b`\nSquash b. [1]"
     assert verdict.cited == (1,)
+    # A marker the kept text already holds is not repeated.
+    assert check("Squash b [1]. Squash b [1].", [passage]).text == "Squash b [1]."
 
 
 def test_a_claim_added_to_a_faithful_sentence_is_judged_on_its_own_words():
@@ -187,3 +189,27 @@ def test_a_claim_added_to_a_faithful_sentence_is_judged_on_its_own_words():
     # Eleven of the sentence's fourteen words are the passage's; its last clause is new.
     added = check(f"{faithful}, and the refund is sent to your bank by transfer [1].", [passage])
     assert not added.passed and added.reason == "unsupported_sentence"
+
+
+def test_a_short_numbers_context_is_its_nearest_content_words_not_any_words():
+    passage = "The prune command keeps some unused data. The default value is 5%."
+    assert facts.stated("5", "By default prune tolerates up to 5% of unused data.", passage)
+    duration = "(note that 1w is not a recognized duration, so use 7d)"
+    assert facts.stated("1", "1w isn't a recognized duration.", duration)
+    # Still next to the same words: another 5 in the passage does not state this one.
+    assert not facts.stated("5", "Prune runs 5 times a day.", passage)
+
+
+def test_a_number_in_words_or_digits_is_one_fact():
+    shell = "The DOS shell treats the percent sign specially: you need to use TWO percent signs."
+    assert facts.stated("double", "On Windows you have to double the percent sign.", shell)
+    assert not facts.stated("triple", "On Windows you have to triple the percent sign.", shell)
+    # Digits are stated by digits only, and a number word inside a compound is no number.
+    assert not facts.stated("2", "Two-factor codes expire after 2 minutes.", "Two-factor codes")
+    assert not facts.stated("double", "Double the retry count.", "Double-click Retry.")
+
+
+def test_a_short_numbers_context_is_on_the_same_side():
+    passage = "On Pro, uploads are limited to 5 GB per file and shared links expire after 30 days."
+    assert not facts.stated("5", "Shared links expire after 5 days on Pro.", passage)
+    assert facts.stated("5", "Uploads are limited to 5 GB.", passage)
