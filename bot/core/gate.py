@@ -61,10 +61,11 @@ class GateVerdict:
         return min((s.support for s in self.sentences), default=0.0)
 
 
-_CODE_SPAN = re.compile(r"`[^`\n]*`")
-_CODE_LINE = re.compile(r"(?:`[^`\n]*`\s*)+")
+_CODE = r"`[^`\n]*`"  # a code span: its "[2]" is code, its "#" line no sentence
+_CODE_SPAN = re.compile(_CODE)
+_CODE_LINE = re.compile(rf"(?:{_CODE}\s*)+")
 # A code span, kept whole, or a citation marker with the space before it.
-_MARKER = re.compile(r"(`[^`\n]*`)|\s*\[\d{1,2}\]")
+_MARKER = re.compile(rf"({_CODE})|\s*\[\d{{1,2}}\]")
 
 
 def cited_numbers(text: str) -> list[int]:
