@@ -109,6 +109,17 @@ class Settings(BaseSettings):
         description="Comma-separated origins (https://shop.example.com) whose pages may "
         "open /ws/chat; the server's own origin is always allowed.",
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names the server answers for (support.example.com, "
+        "*.example.com, or * for any); unset: localhost, 127.0.0.1, ::1, the bound address "
+        "and the public URL's host. Other names get 400 (sockets 403): DNS rebinding.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, GET /metrics needs 'Authorization: Bearer TOKEN' (Prometheus's "
+        "bearer_token); the shipped nginx does not route /metrics at all.",
+    )
 
     # -- abuse limits, budgets and privacy (docs/security.md) --------------------------
     messages_per_minute: float = Field(
@@ -123,8 +134,28 @@ class Settings(BaseSettings):
         description="Customer messages a minute from one client address over all its sockets "
         "on this replica.",
     )
+    ip_conversations_per_minute: float = Field(
+        default=20,
+        gt=0,
+        description="New chat conversations a minute from one client address (10 at once) on "
+        "this replica; a resumed conversation does not count.",
+    )
+    uploads_per_minute: float = Field(
+        default=10,
+        gt=0,
+        description="Uploads a minute into one conversation (5 at once).",
+    )
+    ip_uploads_per_minute: float = Field(
+        default=30,
+        gt=0,
+        description="Uploads a minute from one client address over all its conversations "
+        "(15 at once) on this replica.",
+    )
     sockets_per_ip: int = Field(
-        default=100, ge=1, description="Open chat sockets one client address may hold per replica."
+        default=100,
+        ge=1,
+        description="Open sockets (chat and phone media streams together) one client address "
+        "may hold per replica.",
     )
     idle_timeout: float = Field(
         default=1800,
@@ -166,6 +197,12 @@ class Settings(BaseSettings):
     max_audio_mb: float = Field(default=10, gt=0, description="Largest voice-note upload, in MiB.")
     max_audio_seconds: float = Field(
         default=120, gt=0, description="Longest voice note, in seconds."
+    )
+    unattached_upload_hours: float = Field(
+        default=24,
+        ge=1,
+        description="Hours an upload may wait to be sent with a message; then its file and "
+        "transcript are deleted (checked hourly) and sending it says it expired.",
     )
     whisper_model: str | None = Field(
         default=None,
@@ -228,6 +265,13 @@ class Settings(BaseSettings):
         ge=200,
         le=5000,
         description="Silence that ends a caller's turn, in milliseconds.",
+    )
+    phone_stream_token_ttl: float = Field(
+        default=60,
+        gt=0,
+        le=600,
+        description="Seconds a call's media-stream token (sent in the TwiML) stays valid; "
+        "it only has to last until Twilio opens the stream, and is spent when it does.",
     )
     phone_voice: str | None = Field(
         default=None,
@@ -309,6 +353,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "twilio_auth_token",
         "phone_voice",
+        "metrics_token",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -332,6 +377,20 @@ class Settings(BaseSettings):
             _ = self.hours
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from None
+        return self
+
+    @model_validator(mode="after")
+    def _phone_needs_public_url(self) -> Settings:
+        # Twilio's signature covers the URL it called; rebuilding that from the request's
+        # Host would let a client choose the URL checked and the one written into TwiML.
+        if self.twilio_auth_token and not re.fullmatch(
+            r"https?://[^/?#\s]+(/\S*)?", self.public_url or ""
+        ):
+            raise ValueError(
+                "SUPPORTBOT_PUBLIC_URL must be set, as an absolute http(s) URL (e.g. "
+                "https://support.example.com), with SUPPORTBOT_TWILIO_AUTH_TOKEN: Twilio's "
+                "signatures are checked against it and the call's TwiML points Twilio to it"
+            )
         return self
 
     @property
@@ -358,6 +417,11 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def hosts(self) -> list[str]:
+        """The configured host names (empty: the server's defaults, bot/server/hosts.py)."""
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def vision(self) -> set[str]:

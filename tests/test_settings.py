@@ -50,3 +50,12 @@ def test_a_phone_transfer_target_is_a_number_a_sip_address_or_a_queue(target):
 def test_a_malformed_transfer_target_is_refused_with_the_forms(target):
     with pytest.raises(ValidationError, match="queue:NAME"):
         Settings(phone_transfer=target)
+
+
+@pytest.mark.parametrize("public_url", [None, "", "support.example.com", "ftp://support.example"])
+def test_phone_calls_need_an_absolute_public_url(public_url):
+    # Twilio's signature is checked against it and the TwiML names it (never the Host).
+    with pytest.raises(ValidationError, match="SUPPORTBOT_PUBLIC_URL"):
+        Settings(twilio_auth_token="t", public_url=public_url)
+    assert Settings(twilio_auth_token="t", public_url="https://support.example.com")
+    assert Settings(twilio_auth_token=None, public_url=public_url)  # phone off: optional

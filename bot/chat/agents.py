@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.chat.service import QUEUE_TOPIC, ChatService, hash_token
 from bot.core.conversation import Event, OwnershipConflict, Role, State
+from bot.core.names import check_name
 from bot.core.protocols import agent_topic, conversation_topic
 from bot.errors import InvalidInput, SupportBotError
 from bot.store.agent_rows import Agent, Note
@@ -47,12 +48,23 @@ def hash_password(password: str) -> str:
 
 
 async def create_agent(store: SqlStore, name: str, password: str, role: str = "agent") -> Agent:
-    """A new account (``supportbot agent add``, an admin in the console)."""
-    if not name.strip() or len(name) > 128:
-        raise InvalidInput("An agent name has 1 to 128 characters.")
+    """A new account (``supportbot agent add``, an admin in the console). A name that is
+    taken, or that mixes scripts or looks like a taken one (:mod:`bot.core.names`), is
+    refused with ``InvalidInput`` or ``ValueError`` saying why."""
+    name = check_name(name)
     if role not in ("agent", "admin"):
         raise InvalidInput("The role is agent or admin.")
-    return await store.add_agent(name.strip(), hash_password(password), role)
+    return await store.add_agent(name, hash_password(password), role)
+
+
+async def reset_password(store: SqlStore, name: str, password: str) -> Agent:
+    """A new password for the agent called ``name``; its sessions end (``ValueError``
+    when there is no such agent)."""
+    agent = await store.agent_by_name(name)
+    if agent is None:
+        raise ValueError(f"no agent named {name!r}")
+    await store.set_password(agent.id, hash_password(password))
+    return agent
 
 
 class AgentService:

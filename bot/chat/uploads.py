@@ -10,6 +10,10 @@ replica through the store) and gives the message its ``attachments``.
 
 Perception is CPU-bound and runs in worker threads, one job at a time, so text
 turns of other conversations keep the event loop and a core.
+
+An upload no message attaches within the grace period (a day by default) is swept by
+:meth:`UploadService.sweep_unattached`, hourly in the server: otherwise anyone with a
+conversation token could fill the disk with files nobody reads.
 """
 
 from __future__ import annotations
@@ -18,18 +22,20 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from bot.core.attachments import Kind, Upload, UploadStatus
 from bot.core.conversation import new_id, utcnow
 from bot.core.protocols import UploadStore
 from bot.errors import InvalidInput
 from bot.media.audio import CleanAudio, clean_audio
-from bot.media.images import CleanImage, clean_image
+from bot.media.images import CleanImage, clean_image, read_image
 from bot.media.receive import receive_file
 from bot.media.sniff import Sniffed
 from bot.perception.base import ImageReader, Transcriber
@@ -37,6 +43,32 @@ from bot.perception.base import ImageReader, Transcriber
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # how often a replica that did not receive an upload checks the store
 STALE_SECONDS = 3600.0  # an incoming file this old belongs to no running upload
+UNATTACHED_SECONDS = 24 * 3600.0  # an upload no message attached in this time is swept
+# A swept upload's row is kept this long, so a late attach hears that it expired.
+EXPIRED_KEPT = timedelta(days=7)
+SWEEP_BATCH = 500
+_ID = re.compile(r"[0-9a-f-]{8,64}")  # conversation folders and upload files are named so
+
+
+class SweptUploadStore(UploadStore, Protocol):
+    """The upload store with attaching and sweeping (:mod:`bot.store.upload_rows`)."""
+
+    async def attach_uploads(
+        self, conversation_id: str, upload_ids: Sequence[str], now: datetime
+    ) -> set[str]: ...
+
+    async def sweep_unattached(
+        self, before: datetime, now: datetime, limit: int = SWEEP_BATCH
+    ) -> list[str]: ...
+
+    async def purge_swept(self, before: datetime) -> int: ...
+
+    async def live_uploads(self, upload_ids: Sequence[str]) -> set[str]: ...
+
+
+class Swept(NamedTuple):
+    rows: int  # uploads marked swept in the store (their files may be on any replica)
+    files: int  # files removed from this replica's disk
 
 
 def clean(source: Path, sniffed: Sniffed, stem: Path, limits: Limits) -> CleanImage | CleanAudio:
@@ -59,7 +91,7 @@ def perceive(
             "confidence": heard.confidence,
             "speech_s": heard.speech_s,
         }
-    seen = reader().read(cleaned.image)
+    seen = read_image(cleaned.path, reader().read)
     return {"text": seen.text, "confidence": seen.confidence, "lines": seen.lines}
 
 
@@ -81,7 +113,7 @@ class Limits:
 class UploadService:
     def __init__(
         self,
-        store: UploadStore,
+        store: SweptUploadStore,
         root: Path,
         *,
         transcriber: Callable[[], Transcriber],
@@ -89,6 +121,8 @@ class UploadService:
         limits: Limits | None = None,
         timeout: float = 60.0,
         on_perceived: Callable[[Kind, float], None] | None = None,
+        unattached_grace: float = UNATTACHED_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.root = root
@@ -97,6 +131,8 @@ class UploadService:
         self.limits = limits or Limits()
         self.timeout = timeout
         self.on_perceived = on_perceived
+        self.unattached_grace = timedelta(seconds=unattached_grace)
+        self.clock = clock
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._one_at_a_time = asyncio.Semaphore(1)
 
@@ -144,7 +180,7 @@ class UploadService:
             mime=cleaned.mime,
             bytes=received.bytes,
             path=str(cleaned.path.relative_to(self.root)),
-            created_at=utcnow(),
+            created_at=self.clock(),
             meta=meta,
         )
         try:
@@ -179,8 +215,11 @@ class UploadService:
     ) -> list[dict[str, Any]]:
         """The ``attachments`` of a message, once each upload has been read.
 
-        Raises :class:`InvalidInput` for an upload that is not this conversation's.
-        An upload still unread after the timeout is attached with an ``error``.
+        Raises :class:`InvalidInput` for an upload that is not this conversation's, or
+        that was swept (not attached within the grace period). The uploads are marked
+        attached before the wait, so the sweep cannot take one while its message is
+        being stored. An upload still unread after the timeout is attached with an
+        ``error``.
         """
         uploads = []
         for upload_id in dict.fromkeys(upload_ids):  # the same upload twice counts once
@@ -188,6 +227,16 @@ class UploadService:
             if upload is None or upload.conversation_id != conversation_id:
                 raise InvalidInput(f"There is no upload {upload_id[:64]} in this conversation.")
             uploads.append(upload)
+        attached = await self.store.attach_uploads(
+            conversation_id, [u.id for u in uploads], self.clock()
+        )
+        for upload in uploads:
+            if upload.id not in attached:
+                hours = self.unattached_grace / timedelta(hours=1)
+                raise InvalidInput(
+                    f"The upload {upload.id} has expired: it was not sent within {hours:g} "
+                    "hours of uploading. Please attach it again."
+                )
         deadline = time.monotonic() + self.timeout
         return [(await self._settled(u, deadline)).attachment() for u in uploads]
 
@@ -228,6 +277,65 @@ class UploadService:
                 out.append((upload.mime, await asyncio.to_thread(path.read_bytes)))
         return out
 
+    # -- sweeping uploads never attached ----------------------------------------------
+
+    async def sweep_unattached(self, now: datetime | None = None) -> Swept:
+        """Give up on uploads no message attached within the grace period.
+
+        The store marks them swept (any replica may; their transcripts are cleared) and
+        forgets those swept over :data:`EXPIRED_KEPT` ago. Then this replica deletes
+        the files on its own disk whose upload is swept or gone: an upload's file lives
+        on the replica that received it, which removes it on its own sweep (as
+        :meth:`~bot.chat.privacy.Privacy.sweep` does for erased conversations).
+        """
+        now = now or self.clock()
+        cutoff = now - self.unattached_grace
+        rows = 0
+        while batch := await self.store.sweep_unattached(cutoff, now, SWEEP_BATCH):
+            rows += len(batch)
+            if len(batch) < SWEEP_BATCH:
+                break
+        await self.store.purge_swept(now - EXPIRED_KEPT)
+        files = 0
+        # Only files older than the grace: a younger one may not have its row yet.
+        old = await asyncio.to_thread(_files_before, self.root, cutoff.timestamp())
+        for start in range(0, len(old), SWEEP_BATCH):
+            chunk = old[start : start + SWEEP_BATCH]
+            live = await self.store.live_uploads([path.stem for path in chunk])
+            dead = [path for path in chunk if path.stem not in live]
+            files += await asyncio.to_thread(_unlink, dead)
+        return Swept(rows, files)
+
     async def drain(self, timeout: float = 30.0) -> None:
         if self._jobs:
             await asyncio.wait(set(self._jobs.values()), timeout=timeout)
+
+
+def _files_before(root: Path, cutoff: float) -> list[Path]:
+    """Upload files (``<conversation>/<upload>.<ext>``) last written before ``cutoff``."""
+    found = []
+    with contextlib.suppress(FileNotFoundError):
+        for folder in root.iterdir():
+            if not (_ID.fullmatch(folder.name) and folder.is_dir()):
+                continue  # .incoming, and anything that is not a conversation's folder
+            with contextlib.suppress(FileNotFoundError):  # erased meanwhile
+                for path in folder.iterdir():
+                    if _ID.fullmatch(path.stem) and _older(path, cutoff):
+                        found.append(path)
+    return found
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.is_file() and path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _unlink(paths: Sequence[Path]) -> int:
+    removed = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed

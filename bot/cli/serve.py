@@ -24,6 +24,8 @@ def run_server(
 
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     bind_host, bind_port = host or settings.host, port or settings.port
+    # The address bound is one of the names the server answers for (bot/server/hosts.py).
+    settings = settings.model_copy(update={"host": bind_host})
     typer.echo(f"supportbot: serving on http://{bind_host}:{bind_port} (Ctrl-C stops)")
     uvicorn.run(
         create_app(settings, runtime),

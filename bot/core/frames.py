@@ -3,17 +3,31 @@
 A frame that cannot be used raises :class:`FrameError` with a stable ``code`` and a
 message that says what was wrong (and which limit was hit); the connection stays
 open unless ``fatal``.
+
+:func:`decode` is the first step for both sockets (``/ws/agent`` too): size, then
+nesting depth (counted before ``json.loads``, whose recursion a frame of 20,000 ``[``
+would exhaust), then JSON, then every string storable (a ``\\ud800`` escape decodes to
+a lone surrogate, which no database column can hold).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_ATTACHMENTS = 5
+MAX_DEPTH = 32  # arrays and objects inside each other; real frames use 3
+# The depth scan: escapes dropped, then strings, then all but brackets.
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# A \uD800-\uDFFF escape: the only way a lone surrogate gets into a decoded frame.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class FrameError(Exception):
@@ -95,23 +109,96 @@ _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 KNOWN_TYPES = ("hello", "message", "human", "typing", "feedback", "contact", "rating")
 
 
-def parse(raw: str | bytes) -> AnyFrame:
-    """Decode one text frame."""
-    size = len(raw.encode() if isinstance(raw, str) else raw)
-    if size > MAX_FRAME_BYTES:
+def decode(raw: str | bytes) -> dict[str, Any]:
+    """One frame of either socket as a JSON object whose strings can all be stored."""
+    try:
+        encoded = raw.encode() if isinstance(raw, str) else raw
+        text = raw if isinstance(raw, str) else raw.decode()
+    except UnicodeError:
+        raise FrameError("invalid_input", "Frames are UTF-8 text.") from None
+    if len(encoded) > MAX_FRAME_BYTES:
         raise FrameError(
             "too_large",
             f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB; this one has "
-            f"{size // 1024} KiB.",
+            f"{len(encoded) // 1024} KiB.",
+        )
+    if _too_deep(text):
+        raise FrameError(
+            "bad_json",
+            f"Frames may nest arrays and objects at most {MAX_DEPTH} levels deep; "
+            "this one nests deeper.",
         )
     try:
-        data = json.loads(raw)
+        data = json.loads(text)
     except ValueError:
         raise FrameError(
             "bad_json", "Frames are JSON objects; this one is not valid JSON."
         ) from None
     if not isinstance(data, dict):
         raise FrameError("bad_frame", "A frame is a JSON object with a 'type'.")
+    if _SURROGATE_ESCAPE.search(text) and (where := _unstorable(data, "")) is not None:
+        raise FrameError(
+            "invalid_input",
+            f"{where} is not valid Unicode text (it holds a lone UTF-16 "
+            "surrogate such as \\ud800, which cannot be stored); nothing of this frame "
+            "was kept.",
+            client_id=client_id_of(data),
+        )
+    return data
+
+
+def client_id_of(data: dict[str, Any]) -> str | None:
+    """The frame's ``client_id`` if it can be sent back (a string of valid Unicode)."""
+    value = data.get("client_id")
+    if isinstance(value, str) and len(value) <= 64 and _storable(value):
+        return value
+    return None
+
+
+def _too_deep(text: str) -> bool:
+    """Whether arrays and objects nest past MAX_DEPTH, brackets inside strings not
+    counted. No recursion (``json.loads`` recurses once per level) and no Python loop
+    per character: a 64 KiB frame of brackets takes a few milliseconds."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False  # every real frame: no scan needed
+    # Escapes first (an escaped quote does not end a string); then, split at quotes,
+    # the even pieces are outside strings. Invalid JSON may be judged oddly past its
+    # first error, but json.loads stops there too.
+    outside = "".join(_ESCAPE.sub("", text).split('"')[0::2])
+    brackets = _NOT_BRACKET.sub("", outside)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable(value: Any, path: str) -> str | None:
+    """The field path of the first string (or key) in ``value`` that cannot be stored
+    as UTF-8; None when all can. Depth is bounded by MAX_DEPTH, checked before."""
+    if isinstance(value, str):
+        return None if _storable(value) else repr(path)
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _storable(key):
+                return f"A field name in {path!r}" if path else "A field name"
+            items.append((f"{path}.{key}" if path else key, item))
+    elif isinstance(value, list):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    for where, item in items:
+        if (found := _unstorable(item, where)) is not None:
+            return found
+    return None
+
+
+def parse(raw: str | bytes) -> AnyFrame:
+    """Decode one text frame."""
+    data = decode(raw)
     client_id = data.get("client_id") if isinstance(data.get("client_id"), str) else None
     kind = data.get("type")
     if kind not in KNOWN_TYPES:

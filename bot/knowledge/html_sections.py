@@ -30,6 +30,7 @@ from bs4.element import (
 )
 
 from bot.core.text import normalize_whitespace
+from bot.knowledge.hidden_html import drop_hidden
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Page furniture that is never an answer.
@@ -197,6 +198,9 @@ def _clean(soup: BeautifulSoup) -> None:
     for selector in DROP_SELECTORS:
         for tag in soup.select(selector):
             tag.decompose()
+    # Text an inline style hides (display:none, off-screen, zero-size…) is not the page's
+    # content as a reader sees it; quoted, it would be a planted offer or instruction.
+    drop_hidden(soup)
     for listing in soup.find_all(["ul", "ol"]):
         if _is_table_of_contents(listing):
             listing.decompose()

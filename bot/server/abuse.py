@@ -9,6 +9,7 @@ the allowance by N). The buckets themselves are :mod:`bot.core.limits`.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,15 @@ STRIKES = Rate(per_minute=10, burst=10)
 # to slow down without discarding its conversation, which it does on 1008.
 MESSAGE_TOO_BIG = 1009
 TOO_MANY_REQUESTS = 4429
-LOGINS = Rate(per_minute=10, burst=5)  # agent login attempts per address
+# Agent sign-in attempts. Per account *and* address, so that a stranger guessing an
+# agent's password (or claiming the agent's address) cannot lock the agent out; per
+# address alone, more loosely, so that one address spraying many names is still slowed.
+LOGINS = Rate(per_minute=10, burst=5)
+LOGIN_ADDRESSES = Rate(per_minute=30, burst=15)
+# Frames of one agent socket: a console sends a typing frame per keystroke, so this is
+# well above a fast typist (and above a customer's frame budget), yet a stolen or broken
+# console cannot flood the server with frames it must answer.
+AGENT_FRAMES = Rate(per_minute=1200, burst=200)
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,11 @@ class Refusal:
         return out
 
 
+def _rate(per_minute: float, share: int) -> Rate:
+    """``per_minute``, with a burst of ``1/share`` of it (at least 5)."""
+    return Rate(per_minute, max(5, int(per_minute / share)))
+
+
 class SocketLimits:
     """The app's shared limits (per address) and the recipe for per-connection ones."""
 
@@ -68,24 +82,84 @@ class SocketLimits:
         self.sockets = Counter(settings.sockets_per_ip)
         self.idle_seconds = settings.idle_timeout
         self.logins = KeyedLimiter(LOGINS)
+        self.login_addresses = KeyedLimiter(LOGIN_ADDRESSES)
+        self.conversations = KeyedLimiter(_rate(settings.ip_conversations_per_minute, 2))
+        self.uploads = KeyedLimiter(_rate(settings.uploads_per_minute, 2))
+        self.upload_addresses = KeyedLimiter(_rate(settings.ip_uploads_per_minute, 2))
 
     def guard(self, address: str) -> SocketGuard:
         return SocketGuard(self, address)
 
+    def agent_guard(self, address: str) -> SocketGuard:
+        """An agent socket's: its own frame budget (no customer message limits apply)."""
+        return SocketGuard(self, address, AGENT_FRAMES)
+
+    def new_conversation(self, address: str) -> Refusal | None:
+        """None when ``address`` may start another conversation now."""
+        if wait := self.conversations.take(address):
+            return Refusal(
+                "rate_limited",
+                f"Too many new conversations from your network: the limit is "
+                f"{self.conversations.rate.describe()}. Try again in {max(1, round(wait))} s.",
+                wait,
+            )
+        return None
+
+    def upload(self, conversation_id: str, address: str) -> Refusal | None:
+        """None when ``conversation_id`` (from ``address``) may upload another file now."""
+        for limiter, key, whose in (
+            (self.uploads, conversation_id, "in this conversation"),
+            (self.upload_addresses, address, "from your network"),
+        ):
+            if wait := limiter.take(key):
+                return Refusal(
+                    "rate_limited",
+                    f"Too many uploads {whose}: the limit is {limiter.rate.describe()}. "
+                    f"Try again in {max(1, round(wait))} s; nothing you sent is lost.",
+                    wait,
+                )
+        return None
+
+    def login(self, name: str, address: str) -> Refusal | None:
+        """None when a sign-in attempt as ``name`` from ``address`` may be checked."""
+        account = unicodedata.normalize("NFKC", name).casefold()
+        for limiter, key in (
+            (self.logins, f"{account}\0{address}"),
+            (self.login_addresses, address),
+        ):
+            if wait := limiter.take(key):
+                return Refusal(
+                    "rate_limited",
+                    f"Too many sign-in attempts: the limit is {limiter.rate.describe()}. "
+                    f"Try again in {max(1, round(wait))} s.",
+                    wait,
+                )
+        return None
+
 
 class SocketGuard:
-    """One connection's buckets, checked for every frame it sends after hello."""
+    """One connection's buckets, checked for every frame it sends after hello:
+    :meth:`admit` before the frame is even parsed, :meth:`check` once it is."""
 
-    def __init__(self, limits: SocketLimits, address: str) -> None:
+    def __init__(self, limits: SocketLimits, address: str, frames: Rate | None = None) -> None:
         self.limits = limits
         self.address = address
+        self.frame_rate = frames or limits.frames
         self.messages = TokenBucket(limits.messages)
-        self.frames = TokenBucket(limits.frames)
+        self.frames = TokenBucket(self.frame_rate)
         self.strikes = TokenBucket(STRIKES)
 
+    def admit(self) -> Refusal | None:
+        """Every frame received spends one of the frame budget, parsed or not, binary
+        included: answering garbage must not be cheaper for a flood than sending it."""
+        return self._strike(self._frame_budget())
+
     def check(self, frame: object) -> Refusal | None:
-        """None when ``frame`` may be handled; else why not and for how long."""
-        refusal = self._check(frame)
+        """After :meth:`admit`: None when ``frame`` may be handled; else why not and for
+        how long (the message budgets of actions)."""
+        return self._strike(self._actions(frame))
+
+    def _strike(self, refusal: Refusal | None) -> Refusal | None:
         if refusal is not None and self.strikes.take() > 0:
             return Refusal(
                 "too_many_requests",
@@ -96,14 +170,17 @@ class SocketGuard:
             )
         return refusal
 
-    def _check(self, frame: object) -> Refusal | None:
+    def _frame_budget(self) -> Refusal | None:
         if wait := self.frames.take():
             return Refusal(
                 "rate_limited",
-                f"Too many frames: the limit is {self.limits.frames.describe()} per connection. "
-                f"Try again in {wait:.0f} s.",
+                f"Too many frames: the limit is {self.frame_rate.describe()} per connection. "
+                f"Try again in {max(1, round(wait))} s.",
                 wait,
             )
+        return None
+
+    def _actions(self, frame: object) -> Refusal | None:
         if not isinstance(frame, ACTIONS):
             return None
         if wait := self.messages.take():

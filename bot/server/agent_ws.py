@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -22,9 +21,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 from bot.chat.agents import AgentActionRefused, AgentService
 from bot.chat.service import QUEUE_TOPIC
 from bot.chat.staffing import HEARTBEAT_SECONDS, STATUSES
+from bot.core import agent_frames, frames
+from bot.core.agent_frames import AgentFrame
 from bot.core.conversation import new_id
 from bot.core.protocols import Subscription, agent_topic, conversation_topic
 from bot.errors import InvalidInput
+from bot.server.abuse import TOO_MANY_REQUESTS
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
 from bot.store.agent_rows import Agent
@@ -35,11 +37,12 @@ POLICY_VIOLATION = 1008
 
 
 class _AgentSession:
-    def __init__(self, websocket: WebSocket, services: Services, agent: Agent) -> None:
+    def __init__(self, websocket: WebSocket, services: Services, agent: Agent, token: str) -> None:
         self.ws = websocket
         self.services = services
         self.agents: AgentService = services.agents
         self.agent = agent
+        self.token = token  # checked again before every action: a revoked session stops
         self.send_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent_seq: dict[str, int] = {}  # conversation -> highest seq sent
@@ -82,7 +85,20 @@ class _AgentSession:
     async def heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            # A socket that only listens still stops within a heartbeat of a revocation.
+            await self.ensure_signed_in()
             await self.present(self.status, announce=False)
+
+    async def ensure_signed_in(self) -> None:
+        """End the socket (``unauthorized``, close 1008) when its session expired or was
+        revoked (``supportbot agent revoke|remove|passwd``): one store read per action."""
+        if await self.agents.authenticate(self.token) is not None:
+            return
+        with contextlib.suppress(WebSocketDisconnect):
+            await self.send({"type": "error", "code": "unauthorized", "message": "Log in again."})
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=POLICY_VIOLATION)
+        raise WebSocketDisconnect(POLICY_VIOLATION)
 
     async def leave(self) -> None:
         if self.staffing is not None:
@@ -128,42 +144,38 @@ class _AgentSession:
         if not task.cancelled() and not isinstance(task.exception(), WebSocketDisconnect | None):
             log.error("agent socket task failed", exc_info=task.exception())
 
-    async def handle(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
-        cid = str(frame.get("conversation_id") or "")
-        if kind == "take":
+    async def handle(self, frame: AgentFrame) -> None:
+        """One checked frame (:mod:`bot.core.agent_frames`: every field has its type)."""
+        await self.ensure_signed_in()
+        if isinstance(frame, agent_frames.Presence):
+            await self.present(frame.status)  # Staffing.seen checks the status
+            return
+        cid = frame.conversation_id
+        if isinstance(frame, agent_frames.Take):
             await self.agents.take(cid, self.agent)
             if cid not in self.sent_seq:
                 self.sent_seq[cid] = 0
                 await self.follow(cid)
-        elif kind == "release":
-            await self.agents.release(cid, self.agent, str(frame.get("reason") or "released"))
-        elif kind == "close":
+        elif isinstance(frame, agent_frames.Release):
+            await self.agents.release(cid, self.agent, frame.reason or "released")
+        elif isinstance(frame, agent_frames.Close):
             await self.agents.close(cid, self.agent)
-        elif kind == "reply":
-            client_id = str(frame.get("client_id") or "")[:64]
-            message, event = await self.agents.reply(
-                cid, self.agent, client_id, str(frame.get("text") or "")
-            )
+        elif isinstance(frame, agent_frames.Reply):
+            message, event = await self.agents.reply(cid, self.agent, frame.client_id, frame.text)
             await self.send(
                 {
                     "type": "ack",
                     "conversation_id": cid,
-                    "client_id": client_id,
+                    "client_id": frame.client_id,
                     "message_id": message.id,
                     "seq": event.seq,
                 }
             )
-        elif kind == "note":
-            client_id = str(frame.get("client_id") or "")[:64]
-            await self.agents.note(cid, self.agent, client_id, str(frame.get("text") or ""))
-            await self.send({"type": "ack", "conversation_id": cid, "client_id": client_id})
-        elif kind == "typing":
+        elif isinstance(frame, agent_frames.Note):
+            await self.agents.note(cid, self.agent, frame.client_id, frame.text)
+            await self.send({"type": "ack", "conversation_id": cid, "client_id": frame.client_id})
+        elif isinstance(frame, agent_frames.Typing):
             await self.agents.typing(cid, self.agent)
-        elif kind == "presence":
-            await self.present(str(frame.get("status")))  # Staffing.seen checks the status
-        else:
-            raise InvalidInput(f"Unknown frame type {str(kind)[:40]!r}.")
 
 
 async def agent_socket(websocket: WebSocket) -> None:
@@ -174,9 +186,15 @@ async def agent_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
-        hello = json.loads(raw)
-        token = hello.get("token") if isinstance(hello, dict) else None
+        try:
+            hello = frames.decode(await asyncio.wait_for(_text(websocket), HELLO_TIMEOUT))
+        except frames.FrameError as exc:
+            # Say why before closing (it used to close without a word).
+            error = frames.FrameError(exc.code, f"{exc.message} Send a hello with your token.")
+            await websocket.send_json(error.frame())
+            await websocket.close(code=POLICY_VIOLATION)
+            return
+        token = hello.get("token")
         agent = await services.agents.authenticate(token) if isinstance(token, str) else None
         if agent is None or hello.get("type") != "hello":
             await websocket.send_json(
@@ -184,7 +202,7 @@ async def agent_socket(websocket: WebSocket) -> None:
             )
             await websocket.close(code=POLICY_VIOLATION)
             return
-        session = _AgentSession(websocket, services, agent)
+        session = _AgentSession(websocket, services, agent, str(token))
         queue = await services.bus.subscribe(QUEUE_TOPIC)
         status = hello.get("status")
         await session.present(str(status) if status in STATUSES else "online")
@@ -205,18 +223,28 @@ async def agent_socket(websocket: WebSocket) -> None:
         )
         session.spawn(session.follow_queue(queue))
         session.spawn(session.heartbeat())
+        address = websocket.client.host if websocket.client else "unknown"
+        guard = services.limits.agent_guard(address)
         try:
             while True:
-                raw = await websocket.receive_text()
+                raw = await _text(websocket)
+                # Every frame spends the frame budget before it is parsed: garbage too.
+                if (refusal := guard.admit()) is not None:
+                    await session.send(refusal.frame(None))
+                    if refusal.close:
+                        await websocket.close(code=TOO_MANY_REQUESTS)
+                        return
+                    continue
+                frame: AgentFrame | None = None
                 try:
-                    frame = json.loads(raw)
-                    if not isinstance(frame, dict) or len(raw) > 64 * 1024:
-                        raise InvalidInput("Frames are JSON objects of at most 64 KiB.")
+                    frame = agent_frames.parse(raw)
                     await session.handle(frame)
+                except frames.FrameError as exc:
+                    await session.send(exc.frame())
                 except AgentActionRefused as exc:
                     await session.send(_error(exc.code, str(exc), frame))
-                except (InvalidInput, ValueError) as exc:
-                    await session.send(_error("invalid_input", str(exc), None))
+                except InvalidInput as exc:
+                    await session.send(_error("invalid_input", str(exc), frame))
         finally:
             for task in list(session.tasks):
                 task.cancel()
@@ -227,10 +255,19 @@ async def agent_socket(websocket: WebSocket) -> None:
             await websocket.close()
 
 
-def _error(code: str, message: str, frame: dict[str, Any] | None) -> dict[str, Any]:
+async def _text(websocket: WebSocket) -> str:
+    """The next frame's text; a binary frame is refused like bad JSON (the socket stays)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    return str(text) if text is not None else "\x00 binary frame"
+
+
+def _error(code: str, message: str, frame: AgentFrame | None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if frame and frame.get("conversation_id"):
-        out["conversation_id"] = frame["conversation_id"]
-    if frame and frame.get("client_id"):
-        out["client_id"] = frame["client_id"]
+    if cid := getattr(frame, "conversation_id", None):
+        out["conversation_id"] = cid
+    if client_id := getattr(frame, "client_id", None):
+        out["client_id"] = client_id
     return out

@@ -9,6 +9,7 @@ until it has, and ``/healthz`` answers at once.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -38,10 +40,11 @@ from bot.server.abuse import SocketLimits
 from bot.server.agent_ws import agent_socket
 from bot.server.assets import read_static
 from bot.server.chat_ws import chat_socket
+from bot.server.hosts import AllowedHosts, default_hosts
 from bot.server.metrics import Metrics
 from bot.server.openapi import describe
 from bot.server.state import Services
-from bot.server.uploads import create_upload, get_upload
+from bot.server.uploads import bearer, create_upload, get_upload
 from bot.settings import Settings
 from bot.store.sql import SqlStore
 from bot.telephony.calls import CallService
@@ -95,6 +98,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             limits=rt.upload_limits,
             timeout=settings.perception_timeout,
             on_perceived=metrics.observe_perception,
+            unattached_grace=settings.unattached_upload_hours * 3600,
         )
         if removed := await asyncio.to_thread(uploads.sweep):
             log.warning("removed %d partial uploads left by an earlier process", removed)
@@ -165,6 +169,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app = FastAPI(
         title="supportbot", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_api_websocket_route("/ws/chat", chat_socket)
     app.add_api_websocket_route("/ws/agent", agent_socket)
     raw_routes: list[tuple[str, Callable[..., Any], str]] = [
@@ -194,22 +199,22 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    # Outermost: a request for another host name is refused before anything else runs.
+    app.add_middleware(
+        AllowedHosts, hosts=settings.hosts or default_hosts(settings.host, settings.public_url)
+    )
 
     @app.post("/api/agent/login")
     async def agent_login(
         request: Request, services: ServicesDep, credentials: Credentials
     ) -> JSONResponse:
         address = request.client.host if request.client else "unknown"
-        if wait := services.limits.logins.take(address):
+        if refusal := services.limits.login(credentials.name, address):
+            wait = str(max(1, round(refusal.retry_after)))
             return JSONResponse(
-                {
-                    "code": "rate_limited",
-                    "message": f"Too many sign-in attempts: the limit is "
-                    f"{services.limits.logins.rate.describe()}. Try again in "
-                    f"{max(1, round(wait))} s.",
-                },
+                {"code": refusal.code, "message": refusal.message},
                 status_code=429,
-                headers={"Retry-After": str(max(1, round(wait)))},
+                headers={"Retry-After": wait},
             )
         token = await services.agents.login(credentials.name, credentials.password)
         if token is None:
@@ -256,7 +261,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics")
-    async def metrics(services: ServicesDep) -> Response:
+    async def metrics(request: Request, services: ServicesDep) -> Response:
+        if settings.metrics_token and not hmac.compare_digest(
+            (bearer(request) or "").encode(), settings.metrics_token.encode()
+        ):
+            return JSONResponse(
+                {"code": "unauthorized", "message": "Send the metrics token as a bearer token."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/", response_class=HTMLResponse)
@@ -289,6 +302,21 @@ _CSP = (
 )
 
 
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 for a request that does not validate, saying where and why but never echoing
+    what was sent: pydantic puts the refused value in each error's ``input`` (a
+    1,025-character password would come back whole), and ``ctx`` can hold it too."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in errors]
+    where = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in errors[:3]
+    )
+    return JSONResponse(
+        {"code": "invalid_input", "message": f"Invalid request: {where}.", "detail": detail},
+        status_code=422,
+    )
+
+
 async def _warm(services: Services) -> None:
     """Load the embedder and the knowledge snapshot, then Whisper and OCR, off the loop."""
     failed = await _load(services.runtime.warm, "the knowledge base")
@@ -304,8 +332,10 @@ async def _warm(services: Services) -> None:
 
 
 async def _housekeeping(services: Services) -> None:
-    """Hourly: erase conversations past the retention period, and remove upload folders of
-    conversations erased on another replica. A failed round is logged and retried."""
+    """Hourly: erase conversations past the retention period, remove upload folders of
+    conversations erased on another replica, and sweep uploads never sent with a message
+    (and this replica's files of those swept elsewhere). A failed round is logged and
+    retried."""
     days = services.settings.retention_days
     while True:
         try:
@@ -314,6 +344,12 @@ async def _housekeeping(services: Services) -> None:
             await services.privacy.sweep()
         except Exception:
             log.exception("retention sweep failed; retrying in an hour")
+        try:
+            swept = await services.uploads.sweep_unattached()
+            if swept.rows or swept.files:
+                log.info("uploads: %d never sent expired, %d files removed", *swept)
+        except Exception:
+            log.exception("sweep of unsent uploads failed; retrying in an hour")
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
 

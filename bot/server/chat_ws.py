@@ -91,11 +91,20 @@ async def _fatal(websocket: WebSocket, error: frames.FrameError) -> None:
     await websocket.close(code=POLICY_VIOLATION)
 
 
+async def _first_text(websocket: WebSocket) -> str:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", NORMAL_CLOSURE))
+    text = message.get("text")
+    if text is None:
+        raise frames.FrameError("hello_required", "The first frame must be a JSON hello text.")
+    return str(text)
+
+
 async def _serve(websocket: WebSocket, services: Services, guard: SocketGuard) -> None:
     service = services.chat
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
-        hello = frames.parse(raw)
+        hello = frames.parse(await asyncio.wait_for(_first_text(websocket), HELLO_TIMEOUT))
     except TimeoutError:
         await _fatal(websocket, frames.FrameError("hello_required", "Send a hello frame first."))
         return
@@ -119,6 +128,11 @@ async def _serve(websocket: WebSocket, services: Services, guard: SocketGuard) -
             return
         token = hello.token
     else:
+        if refusal := guard.limits.new_conversation(guard.address):
+            # 4429: the widget comes back later (it has nothing to lose yet).
+            await websocket.send_json(refusal.frame(None))
+            await websocket.close(code=TOO_MANY_REQUESTS)
+            return
         conversation, token = await service.start("web", hello.visitor)
 
     # Subscribe before reading history: nothing published from now on can be missed.
@@ -274,6 +288,11 @@ async def _read(
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text")
+        # Every frame spends the frame budget before anything else is done with it:
+        # garbage, binary and unknown types too (a flood of them was answered in full).
+        if (refusal := guard.admit()) is not None:
+            await _refuse(outbox, refusal, _client_id(raw))
+            continue
         if raw is None:
             await outbox.put(
                 frames.FrameError("bad_frame", "Send JSON text frames, not binary.").frame()
@@ -284,9 +303,7 @@ async def _read(
             refusal = guard.check(frame)
             client_id = getattr(frame, "client_id", None)
             if refusal is not None:
-                if refusal.close:
-                    raise _Close(TOO_MANY_REQUESTS, refusal.frame(client_id))
-                await outbox.put(refusal.frame(client_id))
+                await _refuse(outbox, refusal, client_id)
                 continue
             try:
                 await _handle(frame, service, conversation_id, outbox)
@@ -309,6 +326,22 @@ async def _read(
                 # Text frames are small; media goes through uploads. Nothing of it is kept.
                 raise _Close(MESSAGE_TOO_BIG, exc.frame()) from None
             await outbox.put(exc.frame())
+
+
+async def _refuse(outbox: _Outbox, refusal: Refusal, client_id: str | None) -> None:
+    if refusal.close:
+        raise _Close(TOO_MANY_REQUESTS, refusal.frame(client_id))
+    await outbox.put(refusal.frame(client_id))
+
+
+def _client_id(raw: str | None) -> str | None:
+    """The client_id of a frame refused unread, so that the widget sends it again later
+    (decoding costs little, and refusals are few: the strikes close the socket)."""
+    if raw is None:
+        return None
+    with contextlib.suppress(frames.FrameError):
+        return frames.client_id_of(frames.decode(raw))
+    return None
 
 
 async def _handle(frame: Any, service: ChatService, conversation_id: str, outbox: _Outbox) -> None:

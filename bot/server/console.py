@@ -93,10 +93,15 @@ async def report(request: Request) -> Any:
 
 
 async def conversation_turns(request: Request) -> Any:
+    """The decision path of each bot turn; 404 for a conversation that does not exist (or
+    was erased), so "no turns yet" and "no such conversation" read differently."""
     services: Services = request.app.state.services
     if await agent_from_bearer(request, services) is None:
         return error("unauthorized", "Log in to the console first.")
-    turns = await services.store.turns(request.path_params["conversation_id"])
+    conversation_id = request.path_params["conversation_id"]
+    if await services.store.get_conversation(conversation_id) is None:
+        return error("not_found", "No such conversation.")
+    turns = await services.store.turns(conversation_id)
     out: list[dict[str, Any]] = []
     for turn in turns:
         row = {k: v for k, v in turn.items() if k not in ("id", "conversation_id")}

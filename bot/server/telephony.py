@@ -3,12 +3,18 @@
 Every HTTP request must carry a valid ``X-Twilio-Signature`` (HMAC-SHA1 of the URL
 Twilio called and the form parameters, keyed with the account's auth token), checked
 with the ``twilio`` package's ``RequestValidator``; anything else gets 403 and changes
-nothing. Behind a proxy the URL Twilio called is not the one the server sees: set
-``SUPPORTBOT_PUBLIC_URL``. Without ``SUPPORTBOT_TWILIO_AUTH_TOKEN`` the routes answer
-503: an unsigned phone line is never open by accident.
+nothing. The URL Twilio called is ``SUPPORTBOT_PUBLIC_URL`` + the path (required with
+telephony on, checked at start-up), never one rebuilt from the request's ``Host``: a
+client chooses that header, and it would also be written into the TwiML's stream and
+action URLs. Without ``SUPPORTBOT_TWILIO_AUTH_TOKEN`` the routes answer 503: an unsigned
+phone line is never open by accident.
 
 The stream socket is opened by Twilio with the TwiML of one call; it proves which call
-it belongs to with that call's token (a ``<Parameter>`` Twilio sends back in ``start``).
+it belongs to with that call's single-use, short-lived token (a ``<Parameter>`` Twilio
+sends back in ``start``). A Voice webhook replayed once the call's stream has begun gets
+409 and no TwiML: Twilio itself never repeats a webhook whose answer it used, so only a
+replay (or a copy of a signed request) can see it. Stream sockets count against the
+per-address socket cap of the chat socket (``SUPPORTBOT_SOCKETS_PER_IP``).
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from fastapi.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
+from bot.server.abuse import TOO_MANY_REQUESTS
 from bot.server.state import Services
 from bot.server.uploads import error
 from bot.telephony import twiml
+from bot.telephony.calls import CallAlreadyStreamed
 from bot.telephony.session import CallSession
 
 log = logging.getLogger(__name__)
@@ -36,19 +44,19 @@ CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 XML = "application/xml"
 
 
-def _public(request: Request, services: Services, path: str) -> str:
-    """The absolute URL Twilio uses for ``path`` on this server."""
-    base = services.settings.public_url or str(request.base_url)
-    return base.rstrip("/") + path
+def _public(services: Services, path: str) -> str:
+    """The absolute URL Twilio uses for ``path`` on this server (never from ``Host``)."""
+    return (services.settings.public_url or "").rstrip("/") + path
 
 
 async def _signed_form(request: Request, services: Services) -> dict[str, str] | JSONResponse:
     """The webhook's parameters, if Twilio signed them; else the response to give."""
     token = services.settings.twilio_auth_token
-    if not token:
+    if not token or not services.settings.public_url:  # Settings refuses the latter
         return error(
             "telephony_not_configured",
-            "Phone calls are off: set SUPPORTBOT_TWILIO_AUTH_TOKEN to take them.",
+            "Phone calls are off: set SUPPORTBOT_TWILIO_AUTH_TOKEN (and "
+            "SUPPORTBOT_PUBLIC_URL) to take them.",
         )
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
@@ -57,7 +65,7 @@ async def _signed_form(request: Request, services: Services) -> dict[str, str] |
         params = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
         return error("invalid_input", "The body is not form-encoded text.")
-    url = _public(request, services, request.url.path)
+    url = _public(services, request.url.path)
     if request.url.query:
         url += f"?{request.url.query}"
     signature = request.headers.get("x-twilio-signature", "")
@@ -77,13 +85,19 @@ async def voice(request: Request) -> Response:
     if isinstance(params, JSONResponse):
         return params
     caller = params.get("From", "")[:64] or "unknown"
-    _, token = await services.calls.answer(params["CallSid"], caller)
-    stream = _public(request, services, "/telephony/twilio/stream")
+    try:
+        _, token = await services.calls.answer(
+            params["CallSid"], caller, services.settings.phone_stream_token_ttl
+        )
+    except CallAlreadyStreamed as exc:
+        log.warning("refused a repeated Voice webhook of a call that already streamed")
+        return JSONResponse({"code": "call_already_streamed", "message": str(exc)}, 409)
+    stream = _public(services, "/telephony/twilio/stream")
     stream = re.sub(r"^http", "ws", stream)  # http→ws, https→wss
     body = twiml.connect(
         services.settings.phone_greeting,
         stream,
-        _public(request, services, "/telephony/twilio/after-stream"),
+        _public(services, "/telephony/twilio/after-stream"),
         {"token": token},
     )
     return Response(body, media_type=XML)
@@ -137,7 +151,13 @@ async def stream(websocket: WebSocket) -> None:
     if not services.settings.twilio_auth_token:
         await websocket.close(code=1008)  # before accept: the handshake gets 403
         return
+    address = websocket.client.host if websocket.client else "unknown"
+    sockets = services.limits.sockets  # shared with /ws/chat: one cap per address
     await websocket.accept()
+    if not sockets.acquire(address):
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(TOO_MANY_REQUESTS, "too many sockets from this address")
+        return
     services.metrics.connections.labels("phone").inc()
     try:
         session = CallSession(
@@ -151,4 +171,5 @@ async def stream(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        sockets.release(address)
         services.metrics.connections.labels("phone").dec()

@@ -37,6 +37,7 @@ STATUS = {
     "invalid_input": 400,
     "bad_signature": 403,
     "telephony_not_configured": 503,
+    "rate_limited": 429,
 }
 
 
@@ -82,6 +83,13 @@ async def create_upload(request: Request) -> JSONResponse:
     conversation_id = await _conversation(request, services)
     if isinstance(conversation_id, JSONResponse):
         return conversation_id
+    address = request.client.host if request.client else "unknown"
+    if refusal := services.limits.upload(conversation_id, address):
+        services.metrics.uploads.labels("unknown", refusal.code).inc()
+        wait = str(max(1, round(refusal.retry_after)))
+        response = error(refusal.code, refusal.message)
+        response.headers["Retry-After"] = wait
+        return response
     limits = services.uploads.limits
     cap = limits.bytes_for(None)
     declared = request.headers.get("content-length", "")

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.conversation import State, as_utc, new_id, utcnow
+from bot.core.names import confusable, name_key
 from bot.store import tables as t
 from bot.store.call_rows import CALLBACK
 
@@ -46,15 +47,29 @@ class AgentRows:
     """Mixed into ``SqlStore``."""
 
     engine: AsyncEngine
+    dialect: str
 
     def _write(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         raise NotImplementedError  # provided by SqlStore
 
     async def add_agent(self, name: str, password_hash: str, role: str = "agent") -> Agent:
-        """Raises ``ValueError`` when the name is taken."""
+        """Raises ``ValueError`` when the name is taken, or looks like a name that is
+        (:func:`bot.core.names.confusable`; compared on read, so rows stored before the
+        rule count too)."""
         agent = Agent(new_id(), name, role, password_hash)
         try:
             async with self._write() as conn:
+                if self.dialect == "postgresql":
+                    # Two replicas adding "carol" and "Carol" at once: one waits for the other.
+                    await conn.execute(text("LOCK TABLE agents IN SHARE ROW EXCLUSIVE MODE"))
+                for (existing,) in await conn.execute(select(t.agents.c.name)):
+                    if name_key(existing) == name_key(name):
+                        raise ValueError(f"an agent named {existing!r} exists already")
+                    if confusable(existing, name):
+                        raise ValueError(
+                            f"{name!r} looks like the existing agent {existing!r}: "
+                            "choose a name that cannot be mistaken for it"
+                        )
                 await conn.execute(
                     insert(t.agents).values(
                         id=agent.id,
@@ -69,13 +84,63 @@ class AgentRows:
         return agent
 
     async def agent_by_name(self, name: str) -> Agent | None:
+        """The agent called ``name`` exactly, else the one whose :func:`name_key` matches
+        (``CAROL`` signs in as ``carol``); None when none or, for rows stored before names
+        were normalised, more than one does."""
         async with self.engine.connect() as conn:
-            row = (
-                (await conn.execute(select(t.agents).where(t.agents.c.name == name)))
-                .mappings()
-                .first()
+            rows = (await conn.execute(select(t.agents))).mappings().all()
+        found = [r for r in rows if r["name"] == name] or [
+            r for r in rows if name_key(r["name"]) == name_key(name)
+        ]
+        if len(found) != 1:
+            return None
+        row = found[0]
+        return Agent(row["id"], row["name"], row["role"], row["password_hash"])
+
+    async def agents(self) -> list[tuple[Agent, int]]:
+        """Every agent (without its password hash) and its number of live sessions."""
+        s = t.agent_sessions.c
+        live = (
+            select(s.agent_id, func.count().label("n"))
+            .where(s.expires_at >= utcnow())
+            .group_by(s.agent_id)
+            .subquery()
+        )
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.agents.c.id, t.agents.c.name, t.agents.c.role, live.c.n)
+                .select_from(t.agents.outerjoin(live, live.c.agent_id == t.agents.c.id))
+                .order_by(t.agents.c.name)
             )
-        return Agent(row["id"], row["name"], row["role"], row["password_hash"]) if row else None
+            return [(Agent(r[0], r[1], r[2]), int(r[3] or 0)) for r in rows]
+
+    async def remove_agent(self, agent_id: str) -> None:
+        """Delete the account and its sessions (conversations keep the name they show)."""
+        async with self._write() as conn:
+            await conn.execute(
+                delete(t.agent_sessions).where(t.agent_sessions.c.agent_id == agent_id)
+            )
+            await conn.execute(delete(t.agents).where(t.agents.c.id == agent_id))
+
+    async def revoke_sessions(self, agent_id: str) -> int:
+        """Sign the agent out everywhere; the number of sessions ended."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(t.agent_sessions).where(t.agent_sessions.c.agent_id == agent_id)
+            )
+            return int(result.rowcount or 0)
+
+    async def set_password(self, agent_id: str, password_hash: str) -> None:
+        """A new password; every session of the old one ends with it."""
+        async with self._write() as conn:
+            await conn.execute(
+                update(t.agents)
+                .where(t.agents.c.id == agent_id)
+                .values(password_hash=password_hash)
+            )
+            await conn.execute(
+                delete(t.agent_sessions).where(t.agent_sessions.c.agent_id == agent_id)
+            )
 
     async def add_session(self, agent_id: str, token_hash: str, lifetime: timedelta) -> None:
         now = utcnow()

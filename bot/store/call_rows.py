@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,12 @@ from bot.store import tables as t
 
 TRANSFER = "transfer"  # handed to a person: after the stream, <Dial> or <Enqueue>
 CALLBACK = "callback"  # nobody could answer: we call the caller back
+# ``stream_token_hash`` once the call's one media stream has begun: no token hashes to it,
+# so the spent token, and any later one, is refused.
+STREAM_OPENED = "opened"
+# How long after the first webhook a repeat may still replace the stream token: Twilio
+# retries a webhook it got no answer to within seconds; later, it is a replay.
+RETRY_WINDOW = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,8 @@ class CallRows:
 
     async def claim_call(self, call_sid: str, caller: str, stream_token_hash: str) -> bool:
         """Record a call the first time its webhook comes; ``False`` for a repeat (Twilio
-        retries, replays), which only replaces the stream token."""
+        retries, replays), which only replaces the stream token, and only while the call's
+        stream has not begun and within :data:`RETRY_WINDOW` of the first."""
         try:
             async with self._write() as conn:
                 await conn.execute(
@@ -52,10 +60,28 @@ class CallRows:
             async with self._write() as conn:
                 await conn.execute(
                     update(t.calls)
-                    .where(t.calls.c.call_sid == call_sid)
+                    .where(
+                        t.calls.c.call_sid == call_sid,
+                        t.calls.c.stream_token_hash != STREAM_OPENED,
+                        t.calls.c.created_at >= utcnow() - RETRY_WINDOW,
+                    )
                     .values(stream_token_hash=stream_token_hash)
                 )
             return False
+
+    async def open_call_stream(self, call_sid: str, stream_token_hash: str) -> bool:
+        """Spend the call's stream token: ``True`` for exactly one stream of the call,
+        across replicas (the row changes once)."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(t.calls)
+                .where(
+                    t.calls.c.call_sid == call_sid,
+                    t.calls.c.stream_token_hash == stream_token_hash,
+                )
+                .values(stream_token_hash=STREAM_OPENED)
+            )
+            return bool(result.rowcount == 1)
 
     async def attach_call(self, call_sid: str, conversation_id: str) -> None:
         async with self._write() as conn:

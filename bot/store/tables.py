@@ -138,6 +138,11 @@ uploads = Table(
     Column("result", JSON, nullable=False),  # transcript or text, confidence, error
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # When a customer message first attached it; an upload never attached is swept.
+    Column("attached_at", DateTime(timezone=True)),
+    # When the sweep deleted its file and cleared its result (a late attach: "expired").
+    Column("swept_at", DateTime(timezone=True)),
+    Index("ix_uploads_unattached", "attached_at", "swept_at", "created_at"),
 )
 
 agents = Table(

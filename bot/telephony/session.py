@@ -163,8 +163,9 @@ class CallSession:
             self.call = await self.calls.open_stream(
                 message.call_sid, message.parameters.get("token", "")
             )
-        except AuthError:
-            await self.line.close(1008, "unknown call or wrong stream token")
+        except AuthError as exc:
+            log.warning("refused a media stream: %s", exc)
+            await self.line.close(1008, str(exc))
             return False
         self.stream_sid = message.stream_sid
         return True

@@ -141,7 +141,9 @@ def test_end_of_speech_to_first_bot_audio_against_the_bare_stages(tmp_path):
             "SUPPORTBOT_MINI_BASE_URL": stub.base_url,
             "SUPPORTBOT_LARGE": "none",
         }
-        with ServerProcess(tmp_path / "server", env) as server:
+        server = ServerProcess(tmp_path / "server", env)
+        server.env["SUPPORTBOT_PUBLIC_URL"] = server.url  # telephony on needs it
+        with server:
             twilio = FakeTwilio(server.url, TOKEN)
             asyncio.run(call_once(twilio, audios[0]))  # warm: first call, first synthesis
             bare_whisper(whisper, utterance_of(audios[0]))  # and the bare models, once each

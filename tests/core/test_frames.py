@@ -45,3 +45,47 @@ def test_the_client_id_of_a_bad_message_comes_back_so_the_client_can_match_it():
     with pytest.raises(frames.FrameError) as caught:
         frames.parse('{"type": "message", "client_id": "u9", "attachments": "nope"}')
     assert caught.value.frame()["client_id"] == "u9"
+
+
+@pytest.mark.parametrize("raw", ["[" * 20_000, "{" * 20_000, '{"a":' * 5_000, "[" * 33 + "]" * 33])
+def test_frames_nested_too_deep_are_bad_json_without_a_recursion_error(raw):
+    with pytest.raises(frames.FrameError) as caught:
+        frames.parse(raw)
+    assert caught.value.code == "bad_json" and f"{frames.MAX_DEPTH} levels" in caught.value.message
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    deep_text = "[{" * 100 + '\\"' + "[" * 100
+    hello = frames.parse(
+        json.dumps({"type": "hello", "visitor": {"page": deep_text, "nested": [[[["ok"]]]]}})
+    )
+    assert isinstance(hello, frames.Hello) and hello.visitor["page"] == deep_text
+    nested: object = "end"
+    for _ in range(frames.MAX_DEPTH - 2):  # at the bound, inside hello.visitor
+        nested = [nested]
+    at_the_bound = frames.parse(json.dumps({"type": "hello", "visitor": {"n": nested}}))
+    assert isinstance(at_the_bound, frames.Hello)
+
+
+@pytest.mark.parametrize(
+    ("raw", "where", "client_id"),
+    [
+        ('{"type": "message", "client_id": "s1", "text": "\\ud800 hi"}', "'text'", "s1"),
+        ('{"type": "rating", "client_id": "r", "score": 2,"comment": "\\udfff"}', "'comment'", "r"),
+        ('{"type": "hello", "visitor": {"tags": ["ok", "\\ud83d"]}}', "'visitor.tags[1]'", None),
+        ('{"type": "hello", "visitor": {"\\udc00": 1}}', "A field name in 'visitor'", None),
+        ('{"type": "message", "client_id": "\\ud800", "text": "hi"}', "'client_id'", None),
+    ],
+)
+def test_text_that_cannot_be_stored_is_invalid_input_naming_the_field(raw, where, client_id):
+    with pytest.raises(frames.FrameError) as caught:
+        frames.parse(raw)
+    error = caught.value.frame()
+    assert error["code"] == "invalid_input" and error["message"].startswith(where)
+    assert error.get("client_id") == client_id
+    json.dumps(error, ensure_ascii=False).encode()  # the error frame itself can be sent
+
+
+def test_escaped_surrogate_pairs_are_ordinary_text():
+    message = frames.parse('{"type": "message", "client_id": "e", "text": "\\ud83d\\ude00 ok"}')
+    assert isinstance(message, frames.CustomerMessage) and message.text == "\U0001f600 ok"

@@ -65,18 +65,26 @@ class FakeTwilio:
         self.http = httpx.Client(timeout=30)
 
     def post(
-        self, path_or_url: str, params: dict[str, str], *, signature: str | None = None
+        self,
+        path_or_url: str,
+        params: dict[str, str],
+        *,
+        signature: str | None = None,
+        host: str | None = None,
     ) -> httpx.Response:
+        """POST signed over the full URL; ``host`` sends another Host header (a proxy or
+        an attacker can), keeping the URL the signature was computed over."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
-        headers = {}
+        headers = {"Host": host} if host else {}
         sig = twilio_signature(self.auth_token, url, params) if signature is None else signature
         if sig:
             headers["X-Twilio-Signature"] = sig
         return self.http.post(url, data=params, headers=headers)
 
-    def incoming(self, call_sid: str, caller: str = "+15550001111") -> dict[str, Any]:
-        """The Voice webhook for a new call; the TwiML's stream URL, token and action."""
-        params = {
+    @staticmethod
+    def voice_params(call_sid: str, caller: str = "+15550001111") -> dict[str, str]:
+        """What Twilio posts to the Voice webhook when a call comes in."""
+        return {
             "CallSid": call_sid,
             "AccountSid": "AC" + "0" * 32,
             "From": caller,
@@ -84,7 +92,10 @@ class FakeTwilio:
             "CallStatus": "ringing",
             "Direction": "inbound",
         }
-        response = self.post("/telephony/twilio/voice", params)
+
+    def incoming(self, call_sid: str, caller: str = "+15550001111") -> dict[str, Any]:
+        """The Voice webhook for a new call; the TwiML's stream URL, token and action."""
+        response = self.post("/telephony/twilio/voice", self.voice_params(call_sid, caller))
         assert response.status_code == 200, response.text
         root = ET.fromstring(response.text)
         connect = root.find("Connect")

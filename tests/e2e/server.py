@@ -57,6 +57,9 @@ class ServerProcess:
             "SUPPORTBOT_IP_MESSAGES_PER_MINUTE": "100000",
             "SUPPORTBOT_MESSAGES_PER_MINUTE": "6000",
             "SUPPORTBOT_SOCKETS_PER_IP": "100000",
+            "SUPPORTBOT_IP_CONVERSATIONS_PER_MINUTE": "100000",
+            "SUPPORTBOT_IP_UPLOADS_PER_MINUTE": "100000",
+            "SUPPORTBOT_UPLOADS_PER_MINUTE": "100000",
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory):
     env = {"SUPPORTBOT_TWILIO_AUTH_TOKEN": "fuzz-auth-token"}
-    with ServerProcess(tmp_path_factory.mktemp("fuzz"), env) as process:
+    process = ServerProcess(tmp_path_factory.mktemp("fuzz"), env)
+    process.env["SUPPORTBOT_PUBLIC_URL"] = process.url  # telephony on needs it
+    with process:
         process.add_agent("Admin", "fuzz-password", admin=True)
         yield process
 

@@ -5,9 +5,13 @@ plays the bot's audio back; Whisper listens to what the caller heard."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +22,20 @@ from bot.core.text import content_terms
 from bot.perception.whisper import WhisperTranscriber
 from tests.e2e.client import AgentClient
 from tests.e2e.conftest import TRANSFER_TO, TWILIO_TOKEN
-from tests.e2e.phone_client import FakeTwilio, MediaStream, line_noise, phone_speech
+from tests.e2e.phone_client import (
+    FakeTwilio,
+    MediaStream,
+    line_noise,
+    phone_speech,
+    twilio_signature,
+)
+from tests.e2e.server import ROOT, ServerProcess
 from tests.mediagen import speak
+from tests.stubs.openai_stub import free_port
 
 QUESTION = "How do I reset my password?"
+TIGHT_TTL = 2  # seconds a stream token lives on the tight server
+TIGHT_SOCKETS = 3  # sockets one address may hold there
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +75,6 @@ def test_unsigned_wrongly_signed_and_tampered_requests_get_403_and_change_nothin
     wrong = FakeTwilio(phone_server.url, "not-the-token")
     assert wrong.post("/telephony/twilio/voice", params).status_code == 403
     # Signed for one caller, sent with another: the signature no longer matches.
-    from tests.e2e.phone_client import twilio_signature
-
     url = phone_server.url + "/telephony/twilio/voice"
     signature = twilio_signature(TWILIO_TOKEN, url, params)
     tampered = params | {"From": "+15559998888"}
@@ -215,6 +227,145 @@ def _leading_quiet(audio: bytes) -> float:
     frames = pcm[: len(pcm) // 160 * 160].reshape(-1, 160)
     loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 0.01)
     return float(loud[0]) * 0.02 if loud.size else 0.0
+
+
+async def _still_open(stream: MediaStream, seconds: float = 1.5) -> bool:
+    """Whether the server kept the stream open (it says nothing until it speaks)."""
+    try:
+        await asyncio.wait_for(stream.closed.wait(), seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_a_replayed_voice_webhook_opens_no_second_stream(phone_server, twilio):
+    sid = new_sid()
+    call = twilio.incoming(sid)
+    params = twilio.voice_params(sid)
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as live:
+        assert await _still_open(live)
+        # The captured, correctly signed webhook sent again while the call streams.
+        replay = twilio.post("/telephony/twilio/voice", params)
+        assert replay.status_code == 409, replay.text
+        assert replay.json()["code"] == "call_already_streamed"
+        assert "<Stream" not in replay.text and "token" not in replay.text
+        # The live call's own token, presented by a second socket: spent.
+        async with MediaStream(call["stream_url"], sid, call["parameters"]) as second:
+            await asyncio.wait_for(second.closed.wait(), 10)
+        assert second.close_code == 1008
+        assert await _still_open(live, 0.2)
+        await live.stop()
+    # Nor once the call's stream has ended.
+    after = twilio.post("/telephony/twilio/voice", params)
+    assert after.status_code == 409 and "<Stream" not in after.text
+
+
+async def test_a_used_token_cannot_reopen_the_stream_after_it_closed(phone_server, twilio):
+    sid = new_sid()
+    call = twilio.incoming(sid)
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as first:
+        assert await _still_open(first)
+    async with MediaStream(call["stream_url"], sid, call["parameters"]) as again:
+        await asyncio.wait_for(again.closed.wait(), 10)
+    assert again.close_code == 1008
+
+
+def test_a_forged_host_header_is_not_trusted_nor_written_into_the_twiml(phone_server, twilio):
+    sid = new_sid()
+    params = twilio.voice_params(sid)
+    public = phone_server.url  # SUPPORTBOT_PUBLIC_URL of this server
+    # Signed over the public URL, sent with another Host: valid, and the TwiML names
+    # the public host only.
+    answer = twilio.post("/telephony/twilio/voice", params, host="evil.example")
+    assert answer.status_code == 200, answer.text
+    assert "evil.example" not in answer.text
+    root = ET.fromstring(answer.text)
+    stream = root.find("Connect/Stream")
+    assert stream is not None
+    assert stream.get("url") == public.replace("http://", "ws://") + "/telephony/twilio/stream"
+    assert root.find("Connect").get("action") == public + "/telephony/twilio/after-stream"
+    # Signed over the forged host's URL: refused, nothing recorded.
+    other = new_sid()
+    forged = "http://evil.example/telephony/twilio/voice"
+    signature = twilio_signature(TWILIO_TOKEN, forged, twilio.voice_params(other))
+    refused = twilio.post(
+        "/telephony/twilio/voice",
+        twilio.voice_params(other),
+        signature=signature,
+        host="evil.example",
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "bad_signature"
+    assert rows(phone_server, "select count(*) from calls where call_sid = ?", other) == [(0,)]
+
+
+def test_telephony_without_a_public_url_refuses_to_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SUPPORTBOT_PUBLIC_URL"}
+    env |= {"SUPPORTBOT_DATA_DIR": str(tmp_path), "SUPPORTBOT_TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the server started taking calls without SUPPORTBOT_PUBLIC_URL")
+    assert process.returncode == 2
+    assert "SUPPORTBOT_PUBLIC_URL" in err, err
+
+
+@pytest.fixture(scope="module")
+def tight_phone(tmp_path_factory):
+    """A server whose stream tokens live 2 s and that lets one address hold 3 sockets."""
+    server = ServerProcess(
+        tmp_path_factory.mktemp("tight-phone"),
+        {
+            "SUPPORTBOT_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "SUPPORTBOT_PHONE_STREAM_TOKEN_TTL": str(TIGHT_TTL),
+            "SUPPORTBOT_SOCKETS_PER_IP": str(TIGHT_SOCKETS),
+        },
+        command="serve",
+    )
+    server.env["SUPPORTBOT_PUBLIC_URL"] = server.url
+    with server:
+        yield server
+
+
+async def test_an_expired_stream_token_is_refused(tight_phone):
+    twilio = FakeTwilio(tight_phone.url, TWILIO_TOKEN)
+    fresh_sid, stale_sid = new_sid(), new_sid()
+    stale = twilio.incoming(stale_sid)
+    fresh = twilio.incoming(fresh_sid)
+    async with MediaStream(fresh["stream_url"], fresh_sid, fresh["parameters"]) as stream:
+        assert await _still_open(stream, 0.5)  # within its lifetime the token works
+    await asyncio.sleep(TIGHT_TTL + 1)
+    async with MediaStream(stale["stream_url"], stale_sid, stale["parameters"]) as stream:
+        await asyncio.wait_for(stream.closed.wait(), 10)
+    assert stream.close_code == 1008
+
+
+async def test_one_address_holds_only_so_many_stream_sockets(tight_phone):
+    url = f"ws://127.0.0.1:{tight_phone.port}/telephony/twilio/stream"
+    held = [await websockets.connect(url) for _ in range(TIGHT_SOCKETS)]
+    try:
+        extra = await websockets.connect(url)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(extra.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+        await held.pop().close()
+        await asyncio.sleep(0.3)  # the server notices the close
+        again = await websockets.connect(url)  # a freed place is usable again
+        held.append(again)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(again.recv(), 1)
+    finally:
+        for ws in held:
+            await ws.close()
 
 
 def test_a_stranger_cannot_open_the_stream_without_a_start(phone_server):

@@ -230,7 +230,7 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_read(server):
     customer = await connected(server)
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(
-        b"POST /api/uploads HTTP/1.1\r\nHost: x\r\n"
+        f"POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n".encode()
         + f"Authorization: Bearer {customer.token}\r\n".encode()
         + b"Content-Type: multipart/form-data; boundary=b\r\n"
         + b"Content-Length: 115200000\r\n\r\n"
@@ -252,7 +252,7 @@ async def test_an_hour_long_wav_streamed_without_a_length_stops_at_the_cap(serve
         b"Content-Type: audio/wav\r\n\r\n" + head
     )
     writer.write(
-        b"POST /api/uploads HTTP/1.1\r\nHost: x\r\n"
+        f"POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n".encode()
         + f"Authorization: Bearer {customer.token}\r\n".encode()
         + b"Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
     )

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from bot.errors import UploadRefused
-from bot.media.images import clean_image
+from bot.media.images import READ_PIXELS, clean_image, read_image
 from tests.mediagen import error_dialog, jpeg_bytes, png_bytes
 
 MAX_PIXELS = 40_000_000
@@ -59,6 +59,46 @@ def test_png_text_chunks_do_not_survive(tmp_path):
     data = png_bytes(Image.new("RGB", (50, 50), "white"), pnginfo=info)
     cleaned = clean_image(_write(tmp_path, "in.png", data), tmp_path / "out", max_pixels=MAX_PIXELS)
     assert b"secret-location" not in cleaned.path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_icc_profiles_xmp_and_comments_do_not_survive(tmp_path, fmt):
+    # The pixels are kept in place (no copy), so what rode along with them must be
+    # emptied there: a profile, XMP and (JPEG) a comment.
+    from PIL import PngImagePlugin
+
+    xmp = "<x:xmpmeta>marker-xmp</x:xmpmeta>"
+    if fmt == "JPEG":
+        extra = {"xmp": xmp.encode(), "comment": b"marker-comment"}
+    else:
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp)
+        extra = {"pnginfo": info}
+    out = io.BytesIO()
+    profile = b"marker-icc" + bytes(200)
+    Image.new("RGB", (60, 40), "white").save(out, format=fmt, icc_profile=profile, **extra)
+    with Image.open(out) as carried:  # the fixture carries them
+        assert carried.info.get("icc_profile") == profile and "marker-xmp" in str(carried.info)
+    cleaned = clean_image(
+        _write(tmp_path, "in", out.getvalue()), tmp_path / "out", max_pixels=MAX_PIXELS
+    )
+    assert b"marker" not in cleaned.path.read_bytes()
+    with Image.open(cleaned.path) as kept:
+        assert not kept.info.get("icc_profile") and "marker" not in str(kept.info)
+
+
+def test_the_reader_gets_a_screen_as_it_is_and_a_huge_image_at_a_screens_size(tmp_path):
+    sizes = {}
+    for name, size in {"screen": (1920, 1080), "huge": (6000, 6000)}.items():
+        data = png_bytes(Image.new("RGB", size, "white"))
+        cleaned = clean_image(
+            _write(tmp_path, name, data), tmp_path / f"{name}-out", max_pixels=MAX_PIXELS
+        )
+        assert (cleaned.width, cleaned.height) == size  # the stored image keeps its size
+        sizes[name] = read_image(cleaned.path, lambda img: img.size)
+    assert sizes["screen"] == (1920, 1080)
+    width, height = sizes["huge"]
+    assert width == height and width * height <= READ_PIXELS and width > 1400
 
 
 def test_webp_is_kept_as_png(tmp_path):

@@ -34,7 +34,7 @@ from bot.knowledge.ingest import Ingestor
 from bot.knowledge.retriever import HybridKnowledgeBase
 from bot.knowledge.store import ChromaStore
 from bot.media.audio import clean_audio
-from bot.media.images import clean_image
+from bot.media.images import clean_image, read_image
 from bot.perception.ocr import RapidOcrReader
 from bot.perception.whisper import WhisperTranscriber
 from tests.benchmarks.conftest import report
@@ -163,7 +163,7 @@ def test_screenshot_path_on_the_demo_knowledge_base(tmp_path, demo_kb):
         src = tmp_path / f"{spec['id']}.png"
         src.write_bytes(png_bytes(image))
         cleaned = clean_image(src, tmp_path / f"clean-{spec['id']}", max_pixels=40_000_000)
-        seen = reader.read(cleaned.image)
+        seen = read_image(cleaned.path, reader.read)
         read_lines = seen.text.splitlines() or [""]
         for line in drawn.splitlines():
             chars += len(line)

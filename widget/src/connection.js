@@ -12,6 +12,10 @@ const BACKOFF = [500, 1000, 2000, 4000, 8000];
 const IDLE = 1000;
 const TOO_MANY_REQUESTS = 4429;
 const SLOW_DOWN_MS = 30000;
+// Resends of one frame, on new connections in a row, that got no answer at all (no ack,
+// no error): past this the frame is given up, not sent again on every reconnect. A
+// server that drops the connection on a frame must not make the widget loop on it.
+const MAX_UNANSWERED = 5;
 
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -32,6 +36,7 @@ export class Connection {
     this.lastSeq = 0; // every event up to here has arrived: the resume point
     this.ahead = new Set(); // events that arrived past a gap
     this.refused = new Set(); // client_ids the server asked to send again later
+    this.unanswered = new Map(); // client_id -> resends in a row that got no answer
     this.retryTimer = 0;
     this.attempt = 0;
     this.timer = 0;
@@ -149,7 +154,7 @@ export class Connection {
       this.saved.token = frame.token;
       this.save();
       this.onStatus("online");
-      for (const f of this.saved.outbox) this.ws.send(JSON.stringify(f));
+      for (const f of [...this.saved.outbox]) this.resend(f);
     } else if (frame.type === "ack") {
       this.settle(frame.client_id);
     } else if (frame.type === "message" && frame.message && frame.message.client_id) {
@@ -163,6 +168,7 @@ export class Connection {
   // One timer for every refused frame: they go again together, in the order they were
   // written (separate timers could let a later message overtake an earlier one).
   retryLater(clientId, seconds) {
+    this.unanswered.delete(clientId); // answered: it goes again, however often
     this.refused.add(clientId);
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
@@ -174,7 +180,19 @@ export class Connection {
     }, Math.max(1, seconds || 1) * 1000);
   }
 
+  resend(frame) {
+    const tries = (this.unanswered.get(frame.client_id) || 0) + 1;
+    if (tries > MAX_UNANSWERED) {
+      this.settle(frame.client_id);
+      this.onFrame({ type: "error", code: "not_sent", client_id: frame.client_id });
+      return;
+    }
+    this.unanswered.set(frame.client_id, tries);
+    this.ws.send(JSON.stringify(frame));
+  }
+
   settle(clientId) {
+    this.unanswered.delete(clientId);
     const before = this.saved.outbox.length;
     this.saved.outbox = this.saved.outbox.filter((f) => f.client_id !== clientId);
     if (this.saved.outbox.length !== before) this.save();

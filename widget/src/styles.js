@@ -44,6 +44,7 @@ header h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; }
 .customer { align-self: flex-end; background: var(--sc-accent); color: var(--sc-accent-text); }
 .system { align-self: center; background: transparent; color: var(--sc-muted); font-size: 13px; text-align: center; }
 .pending { opacity: .7; }
+.failed { opacity: .7; outline: 2px solid #b00020; outline-offset: 1px; }
 .draft { opacity: .85; }
 .meta { font-size: 12px; color: var(--sc-muted); margin-top: 4px; }
 .customer .meta { color: inherit; opacity: .85; }

@@ -67,6 +67,16 @@ export class Log {
     this.scroll();
   }
 
+  // A customer message the server refused for good (or that never got an answer): it
+  // stays on screen, marked, so the customer knows to rephrase it.
+  failed(clientId) {
+    const node = this.bubbles.get(clientId);
+    if (!node || !node.classList.contains("pending")) return;
+    node.classList.replace("pending", "failed");
+    const meta = node.querySelector(".meta");
+    if (meta) meta.textContent = this.t.notSent;
+  }
+
   delta(messageId, text) {
     let node = this.bubbles.get(messageId);
     if (!node) {

@@ -248,10 +248,9 @@ export class SupportChat extends HTMLElement {
         } else if (f.client_id) {
           this.conn.settle(f.client_id); // refused for good: do not resend it
           for (const card of Object.values(this.cards)) if (card?.clientId === f.client_id) card.retry();
-          const bubble = this.log.bubbles.get(f.client_id);
-          if (bubble) bubble.classList.remove("pending");
+          this.log.failed(f.client_id);
         }
-        this.log.system(f.message);
+        this.log.system(f.message || this.t.notSentHelp);
         break;
     }
   }
