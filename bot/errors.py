@@ -86,7 +86,7 @@ class InvalidInput(SupportBotError):
 class UploadRefused(InvalidInput):
     """An uploaded file is refused; ``code`` is stable for clients, the message names
     the limit (``too_large``, ``unsupported_type``, ``malformed``, ``too_long``,
-    ``too_many_pixels``, ``no_file``)."""
+    ``too_many_pixels``, ``no_file``, ``busy``)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

@@ -111,9 +111,9 @@ class Settings(BaseSettings):
     )
     allowed_hosts: str = Field(
         default="",
-        description="Comma-separated host names the server answers for (support.example.com, "
-        "*.example.com, or * for any); unset: localhost, 127.0.0.1, ::1, the bound address "
-        "and the public URL's host. Other names get 400 (sockets 403): DNS rebinding.",
+        description="Comma-separated host names the server answers for besides localhost, "
+        "127.0.0.1, ::1, the bound address and the public URL's host (support.example.com, "
+        "*.example.com, or * for any). Other names get 400 (sockets 403): DNS rebinding.",
     )
     metrics_token: str | None = Field(
         default=None,
@@ -271,7 +271,8 @@ class Settings(BaseSettings):
         gt=0,
         le=600,
         description="Seconds a call's media-stream token (sent in the TwiML) stays valid; "
-        "it only has to last until Twilio opens the stream, and is spent when it does.",
+        "it has to last until Twilio opens the stream, after the greeting is played, and is "
+        "spent when it does.",
     )
     phone_voice: str | None = Field(
         default=None,

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, Protocol
 from bot.core.attachments import Kind, Upload, UploadStatus
 from bot.core.conversation import new_id, utcnow
 from bot.core.protocols import UploadStore
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, UploadRefused
 from bot.media.audio import CleanAudio, clean_audio
 from bot.media.images import CleanImage, clean_image, read_image
 from bot.media.receive import receive_file
@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # how often a replica that did not receive an upload checks the store
 STALE_SECONDS = 3600.0  # an incoming file this old belongs to no running upload
 UNATTACHED_SECONDS = 24 * 3600.0  # an upload no message attached in this time is swept
+# Images waiting for their turn to be decoded (one at a time, bot/media/images.py) before
+# another upload is told to come back: the wait is on the event loop, but it is a wait.
+MAX_QUEUED_IMAGES = 8
+BUSY_RETRY_SECONDS = 5
 # A swept upload's row is kept this long, so a late attach hears that it expired.
 EXPIRED_KEPT = timedelta(days=7)
 SWEEP_BATCH = 500
@@ -135,6 +139,10 @@ class UploadService:
         self.clock = clock
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._one_at_a_time = asyncio.Semaphore(1)
+        # One image's pixels at a time, awaited here so that uploads waiting their turn
+        # hold no worker thread (the pool is the chat turns' too).
+        self._pixels = asyncio.Semaphore(1)
+        self._queued_images = 0
 
     # -- receiving -------------------------------------------------------------------
 
@@ -164,9 +172,11 @@ class UploadService:
         folder = self.root / conversation_id
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            cleaned = await asyncio.to_thread(
-                clean, raw, received.sniffed, folder / upload_id, self.limits
-            )
+            image = received.sniffed.kind == "image"
+            async with self._image_turn() if image else contextlib.nullcontext():
+                cleaned = await asyncio.to_thread(
+                    clean, raw, received.sniffed, folder / upload_id, self.limits
+                )
         finally:
             raw.unlink(missing_ok=True)
         if isinstance(cleaned, CleanImage):
@@ -191,12 +201,32 @@ class UploadService:
         self._jobs[upload_id] = asyncio.create_task(self._perceive(upload, cleaned))
         return upload
 
+    @contextlib.asynccontextmanager
+    async def _image_turn(self) -> AsyncIterator[None]:
+        """This upload's turn to decode its image; ``busy`` when too many are waiting."""
+        if self._queued_images >= MAX_QUEUED_IMAGES:
+            raise UploadRefused(
+                "busy",
+                f"Too many images are being read right now. Send it again in "
+                f"{BUSY_RETRY_SECONDS} s.",
+            )
+        self._queued_images += 1
+        try:
+            await self._pixels.acquire()
+        finally:
+            self._queued_images -= 1
+        try:
+            yield
+        finally:
+            self._pixels.release()
+
     # -- reading ---------------------------------------------------------------------
 
     async def _perceive(self, upload: Upload, cleaned: CleanImage | CleanAudio) -> None:
         started = time.perf_counter()
         try:
-            async with self._one_at_a_time:
+            image = isinstance(cleaned, CleanImage)
+            async with self._one_at_a_time, self._pixels if image else contextlib.nullcontext():
                 result = await asyncio.to_thread(perceive, cleaned, self.transcriber, self.reader)
             status = UploadStatus.READY
         except Exception as exc:

@@ -35,6 +35,17 @@ _CROSS_SCRIPT = str.maketrans(
 # Within Latin (and digits): drawn alike in many fonts.
 _SAME_SCRIPT = str.maketrans({"I": "l", "1": "l", "|": "l", "0": "O"})
 _SEQUENCES = (("rn", "m"), ("vv", "w"))
+# Drawn as nothing or as a blank (Unicode's default-ignorables and fillers): each lets two
+# names that look the same differ. Categories Cc, Cf, Co, Cn, Cs cover the rest.
+_INVISIBLE = frozenset(
+    [
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),  # Mongolian variation selectors and vowel separator
+        *range(0xFE00, 0xFE10),  # variation selectors
+        *range(0xE0100, 0xE01F0),  # variation selectors supplement
+    ]
+)
+_HIDDEN_CATEGORIES = ("Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp")
 # Scripts that legitimately share one name (Japanese: Han + kana; Korean: Hangul + Han).
 _ALLOWED_MIXES = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})
 
@@ -74,12 +85,20 @@ def confusable(a: str, b: str) -> bool:
     return len({name_key(n) for n in cross}) == 1
 
 
+def _hidden(char: str) -> bool:
+    """Invisible, a control, or an accent left loose after NFKC (a Latin, Greek or
+    Cyrillic letter with its accent is one character by then)."""
+    code = ord(char)
+    loose_accent = 0x0300 <= code <= 0x036F
+    return unicodedata.category(char) in _HIDDEN_CATEGORIES or code in _INVISIBLE or loose_accent
+
+
 def check_name(name: str) -> str:
     """The name to store (NFKC, trimmed), or :class:`InvalidInput` saying what is wrong."""
     name = unicodedata.normalize("NFKC", name).strip()
     if not name or len(name) > MAX_NAME_CHARS:
         raise InvalidInput(f"An agent name has 1 to {MAX_NAME_CHARS} characters.")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn", "Zl", "Zp") for c in name):
+    if any(_hidden(c) for c in name):
         raise InvalidInput("An agent name cannot hold invisible or control characters.")
     found = scripts(name)
     if len(found) > 1 and not any(found <= mix for mix in _ALLOWED_MIXES):

@@ -27,6 +27,14 @@ from bs4.element import NavigableString, Tag
 # A box moved this far off the left or top edge is out of view (the usual tricks use
 # -9999px or -10000px; real layouts do not push content half a screen away).
 OFFSCREEN_PX = 500.0
+FAINT = 0.05  # an opacity or scale this small leaves nothing a reader can make out
+_FILTER_OPACITY = re.compile(r"opacity\(\s*([0-9.]+%?)\s*\)")
+# No colour: "transparent", or rgb()/hsl() with an alpha of zero (the fourth value, or
+# the one after "/"), not merely a last channel of zero (rgb(255, 255, 0) is yellow).
+_ZERO = r"\s*0*\.?0+%?\s*\)"
+_TRANSPARENT = re.compile(
+    rf"transparent|(?:rgb|hsl)a?\((?:[^,/)]*,){{3}}{_ZERO}|(?:rgb|hsl)a?\([^/)]*/{_ZERO}"
+)
 # A box at most this wide or tall that clips its overflow shows nothing legible
 # (the screen-reader-only pattern is 1px × 1px).
 TINY_PX = 1.0
@@ -177,13 +185,29 @@ def hides_box(style: dict[str, str]) -> bool:
     """The element and everything in it are out of sight (no descendant can undo it)."""
     if style.get("display") == "none" or style.get("content-visibility") == "hidden":
         return True
-    opacity = style.get("opacity", "1").removesuffix("%")
-    if length_px(opacity) == 0.0:
+    if _faint(style.get("opacity")) or _faint(_FILTER_OPACITY.search(style.get("filter", ""))):
         return True
+    if _TRANSPARENT.fullmatch(style.get("color", "")):
+        return True  # text drawn in no colour (a descendant's own colour is not looked for)
     scales = _SCALE.findall(style.get("transform", ""))
-    if any(_at_most(a, 0.0) for args in scales for a in args.split(",")):
+    if any(_faint(a) for args in scales for a in args.split(",")):
         return True
     return _clipped_away(style) or _offscreen(style) or _tiny(style)
+
+
+def _faint(value: str | re.Match[str] | None) -> bool:
+    """An opacity or scale (``0.01``, ``1%``, a ``filter: opacity(…)`` match) at most
+    FAINT, negative scales included (a mirror image of nothing is nothing)."""
+    if isinstance(value, re.Match):
+        value = value.group(1)
+    if value is None:
+        return False
+    value = value.strip()
+    try:
+        number = abs(float(value.removesuffix("%")))
+    except ValueError:
+        return False
+    return number / 100 <= FAINT if value.endswith("%") else number <= FAINT
 
 
 def _visibility(style: dict[str, str]) -> bool | None:

@@ -9,12 +9,15 @@ the allowance by N). The buckets themselves are :mod:`bot.core.limits`.
 
 from __future__ import annotations
 
-import unicodedata
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import HTTPConnection
+
 from bot.core import frames
 from bot.core.limits import Counter, KeyedLimiter, Rate, TokenBucket
+from bot.core.names import name_key
 from bot.settings import Settings
 
 # Frames that store something or start work; typing frames only count as frames.
@@ -63,6 +66,19 @@ class Refusal:
         if client_id is not None:
             out["client_id"] = client_id
         return out
+
+
+def client_key(conn: HTTPConnection) -> str:
+    """What a client's per-address limits count under: its IPv4 address, or the /64 of
+    its IPv6 address (one host is usually given a whole /64 and can rotate through it)."""
+    host = conn.client.host if conn.client else ""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
 
 
 def _rate(per_minute: float, share: int) -> Rate:
@@ -115,14 +131,14 @@ class SocketLimits:
                 return Refusal(
                     "rate_limited",
                     f"Too many uploads {whose}: the limit is {limiter.rate.describe()}. "
-                    f"Try again in {max(1, round(wait))} s; nothing you sent is lost.",
+                    f"Attach the file again in {max(1, round(wait))} s.",
                     wait,
                 )
         return None
 
     def login(self, name: str, address: str) -> Refusal | None:
         """None when a sign-in attempt as ``name`` from ``address`` may be checked."""
-        account = unicodedata.normalize("NFKC", name).casefold()
+        account = name_key(name)  # what sign-in matches names by
         for limiter, key in (
             (self.logins, f"{account}\0{address}"),
             (self.login_addresses, address),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
@@ -26,14 +27,16 @@ from bot.core.agent_frames import AgentFrame
 from bot.core.conversation import new_id
 from bot.core.protocols import Subscription, agent_topic, conversation_topic
 from bot.errors import InvalidInput
-from bot.server.abuse import TOO_MANY_REQUESTS
+from bot.server.abuse import TOO_MANY_REQUESTS, client_key
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
 from bot.store.agent_rows import Agent
+from bot.store.sql import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT = 10.0
 POLICY_VIOLATION = 1008
+SESSION_CHECK_SECONDS = 5.0  # how stale a revoked session's last action may be
 
 
 class _AgentSession:
@@ -43,6 +46,7 @@ class _AgentSession:
         self.agents: AgentService = services.agents
         self.agent = agent
         self.token = token  # checked again before every action: a revoked session stops
+        self.checked_at = -SESSION_CHECK_SECONDS  # when the session was last found valid
         self.send_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent_seq: dict[str, int] = {}  # conversation -> highest seq sent
@@ -91,8 +95,19 @@ class _AgentSession:
 
     async def ensure_signed_in(self) -> None:
         """End the socket (``unauthorized``, close 1008) when its session expired or was
-        revoked (``supportbot agent revoke|remove|passwd``): one store read per action."""
-        if await self.agents.authenticate(self.token) is not None:
+        revoked (``supportbot agent revoke|remove|passwd``): a store read per action, at
+        most one per :data:`SESSION_CHECK_SECONDS` (a typing frame per keystroke would
+        read it per keystroke). With the database away the action goes on, and fails or
+        not on its own."""
+        now = time.monotonic()
+        if now - self.checked_at < SESSION_CHECK_SECONDS:
+            return
+        try:
+            agent = await self.agents.authenticate(self.token)
+        except STORE_ERRORS:
+            return
+        if agent is not None:
+            self.checked_at = now
             return
         with contextlib.suppress(WebSocketDisconnect):
             await self.send({"type": "error", "code": "unauthorized", "message": "Log in again."})
@@ -223,7 +238,7 @@ async def agent_socket(websocket: WebSocket) -> None:
         )
         session.spawn(session.follow_queue(queue))
         session.spawn(session.heartbeat())
-        address = websocket.client.host if websocket.client else "unknown"
+        address = client_key(websocket)
         guard = services.limits.agent_guard(address)
         try:
             while True:

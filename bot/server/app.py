@@ -36,11 +36,11 @@ from bot.chat.webhooks import Webhook
 from bot.errors import ConfigurationError
 from bot.runtime import Runtime
 from bot.server import console, telephony
-from bot.server.abuse import SocketLimits
+from bot.server.abuse import SocketLimits, client_key
 from bot.server.agent_ws import agent_socket
 from bot.server.assets import read_static
 from bot.server.chat_ws import chat_socket
-from bot.server.hosts import AllowedHosts, default_hosts
+from bot.server.hosts import PROBES, AllowedHosts, default_hosts
 from bot.server.metrics import Metrics
 from bot.server.openapi import describe
 from bot.server.state import Services
@@ -200,15 +200,19 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             max_age=600,
         )
     # Outermost: a request for another host name is refused before anything else runs.
+    # Probes address a replica by its IP; so do scrapers, but metrics are exempt only
+    # behind their own token (else a rebinding page could read them).
     app.add_middleware(
-        AllowedHosts, hosts=settings.hosts or default_hosts(settings.host, settings.public_url)
+        AllowedHosts,
+        hosts=[*default_hosts(settings.host, settings.public_url), *settings.hosts],
+        exempt=PROBES | ({"/metrics"} if settings.metrics_token else set()),
     )
 
     @app.post("/api/agent/login")
     async def agent_login(
         request: Request, services: ServicesDep, credentials: Credentials
     ) -> JSONResponse:
-        address = request.client.host if request.client else "unknown"
+        address = client_key(request)
         if refusal := services.limits.login(credentials.name, address):
             wait = str(max(1, round(refusal.retry_after)))
             return JSONResponse(

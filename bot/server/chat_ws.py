@@ -24,7 +24,13 @@ from bot.core import frames
 from bot.core.conversation import Event
 from bot.core.protocols import Subscription, conversation_topic
 from bot.errors import InvalidInput
-from bot.server.abuse import MESSAGE_TOO_BIG, TOO_MANY_REQUESTS, Refusal, SocketGuard
+from bot.server.abuse import (
+    MESSAGE_TOO_BIG,
+    TOO_MANY_REQUESTS,
+    Refusal,
+    SocketGuard,
+    client_key,
+)
 from bot.server.origins import origin_allowed
 from bot.server.state import Services
 from bot.store.sql import STORE_ERRORS
@@ -64,7 +70,7 @@ async def chat_socket(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     limits = services.limits
-    address = websocket.client.host if websocket.client else "unknown"
+    address = client_key(websocket)
     await websocket.accept()
     if not limits.sockets.acquire(address):
         refusal = frames.FrameError(

@@ -7,10 +7,11 @@ itself: it may open ``/ws/chat`` and ``/ws/agent`` with ``Host`` and ``Origin`` 
 request and socket must name a host the server was configured for; the origin checks
 (:mod:`bot.server.origins`) then compare with a ``Host`` that can be trusted.
 
-The names come from ``SUPPORTBOT_ALLOWED_HOSTS``; unset, they are the loopback names,
-the address the server binds, and ``SUPPORTBOT_PUBLIC_URL``'s host. ``*`` allows any,
-``*.example.com`` any subdomain. Health, readiness and metrics are exempt: probes and
-scrapers address a replica by its IP (metrics have a token of their own).
+The names are the loopback names, the address the server binds and
+``SUPPORTBOT_PUBLIC_URL``'s host, and those listed in ``SUPPORTBOT_ALLOWED_HOSTS``
+(``*`` allows any, ``*.example.com`` any subdomain). Health and readiness are exempt
+(probes address a replica by its IP), and metrics when they have a token of their own
+(``SUPPORTBOT_METRICS_TOKEN``): without one, a rebinding page could read them.
 
 Like Starlette's ``TrustedHostMiddleware``, but a refused socket is closed before it is
 accepted (the handshake gets HTTP 403) instead of being sent an HTTP response.
@@ -26,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
+PROBES = frozenset({"/healthz", "/readyz"})
 _ANY_ADDRESS = {"0.0.0.0", "::", ""}  # noqa: S104 (a bind address, not a name asked for)
 
 
@@ -51,9 +52,11 @@ def host_name(header: str) -> str:
 class AllowedHosts:
     """Refuses HTTP requests (400) and sockets (403) that name a host not in ``hosts``."""
 
-    def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
+    def __init__(self, app: ASGIApp, hosts: Iterable[str], exempt: Iterable[str] = PROBES) -> None:
         self.app = app
-        self.hosts = [h.strip().lower() for h in hosts if h.strip()]
+        self.exempt = frozenset(exempt)
+        # As a Host header is read: a pattern written with a port or brackets still counts.
+        self.hosts = [host_name(h) for h in hosts if h.strip()]
         self.any = "*" in self.hosts
 
     def allowed(self, header: str) -> bool:
@@ -67,7 +70,7 @@ class AllowedHosts:
         if (
             scope["type"] not in ("http", "websocket")
             or self.any
-            or scope["path"] in EXEMPT
+            or scope["path"] in self.exempt
             or self.allowed(Headers(scope=scope).get("host", ""))
         ):
             await self.app(scope, receive, send)

@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from twilio.request_validator import RequestValidator
 
-from bot.server.abuse import TOO_MANY_REQUESTS
+from bot.server.abuse import TOO_MANY_REQUESTS, client_key
 from bot.server.state import Services
 from bot.server.uploads import error
 from bot.telephony import twiml
@@ -151,7 +151,7 @@ async def stream(websocket: WebSocket) -> None:
     if not services.settings.twilio_auth_token:
         await websocket.close(code=1008)  # before accept: the handshake gets 403
         return
-    address = websocket.client.host if websocket.client else "unknown"
+    address = client_key(websocket)
     sockets = services.limits.sockets  # shared with /ws/chat: one cap per address
     await websocket.accept()
     if not sockets.acquire(address):

@@ -14,9 +14,11 @@ from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from bot.chat.service import hash_token
+from bot.chat.uploads import BUSY_RETRY_SECONDS
 from bot.core.attachments import Upload
 from bot.errors import UploadRefused
 from bot.media.receive import mib
+from bot.server.abuse import client_key
 from bot.server.state import Services
 from bot.store.agent_rows import Agent
 
@@ -38,6 +40,7 @@ STATUS = {
     "bad_signature": 403,
     "telephony_not_configured": 503,
     "rate_limited": 429,
+    "busy": 503,
 }
 
 
@@ -83,7 +86,7 @@ async def create_upload(request: Request) -> JSONResponse:
     conversation_id = await _conversation(request, services)
     if isinstance(conversation_id, JSONResponse):
         return conversation_id
-    address = request.client.host if request.client else "unknown"
+    address = client_key(request)
     if refusal := services.limits.upload(conversation_id, address):
         services.metrics.uploads.labels("unknown", refusal.code).inc()
         wait = str(max(1, round(refusal.retry_after)))
@@ -108,7 +111,10 @@ async def create_upload(request: Request) -> JSONResponse:
     except UploadRefused as exc:
         services.metrics.uploads.labels("unknown", exc.code).inc()
         log.info("upload refused (%s) in conversation %s", exc.code, conversation_id)
-        return error(exc.code, str(exc))
+        response = error(exc.code, str(exc))
+        if exc.code == "busy":
+            response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
     services.metrics.uploads.labels(upload.kind, "accepted").inc()
     return JSONResponse(describe(upload))
 

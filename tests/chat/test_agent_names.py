@@ -119,3 +119,11 @@ def test_name_rules_keep_real_names():
     assert name_key("  CAROL   Smith ") == "carol smith"
     assert skeleton("\u0410lice") == "Alice"
     assert not confusable("Dana", "Diana") and not confusable("Lan", "Ian")
+
+
+def test_a_name_with_a_character_drawn_as_nothing_is_refused():
+    # Each renders as "Alice": a grapheme joiner, a variation selector, a Braille blank,
+    # a loose combining accent (one that NFKC cannot fold into its letter), a surrogate.
+    for name in ("Al\u034fice", "Alice\ufe0f", "Alice\u2800", "Al\u0336ice", "Alice\ud800"):
+        with pytest.raises(InvalidInput, match="invisible"):
+            check_name(name)

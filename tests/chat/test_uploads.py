@@ -142,3 +142,46 @@ async def test_an_upload_nobody_finishes_is_attached_with_an_error_after_the_tim
     assert attachment["status"] == "failed" and "not read within 0.5 s" in attachment["error"]
     gate.set()
     await here.drain()
+
+
+class SlowEye:
+    """An image reader that waits for ``gate``: the image being read holds the pixels."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+
+    def read(self, image):
+        self.gate.wait(10)
+        return ImageText("Error E-2041", 0.99, 1)
+
+
+async def test_images_wait_their_turn_without_threads_and_past_a_queue_are_told_busy(
+    store, tmp_path
+):
+    from bot.chat.uploads import MAX_QUEUED_IMAGES
+    from bot.errors import UploadRefused
+
+    gate = threading.Event()
+    uploads = UploadService(
+        store, tmp_path / "up", transcriber=lambda: Ear(), reader=lambda: SlowEye(gate)
+    )
+    cid = await conversation(store)
+    shot = png_bytes(error_dialog("Sync failed", ["Error E-2041"]))
+    first = await uploads.receive(cid, Chunks(body(("file", "a.png", shot))), CT)
+    await asyncio.sleep(0.2)  # its reading has begun and holds the one image turn
+    threads = threading.active_count()
+    queued = [
+        asyncio.create_task(uploads.receive(cid, Chunks(body(("file", "b.png", shot))), CT))
+        for _ in range(MAX_QUEUED_IMAGES)
+    ]
+    await asyncio.sleep(0.3)
+    # Waiting for the turn happens on the event loop: no worker thread per queued upload.
+    assert threading.active_count() <= threads + 1 and not any(t.done() for t in queued)
+    with pytest.raises(UploadRefused) as busy:
+        await uploads.receive(cid, Chunks(body(("file", "c.png", shot))), CT)
+    assert busy.value.code == "busy"
+    gate.set()
+    done = await asyncio.wait_for(asyncio.gather(*queued), 30)
+    ids = [first.id] + [u.id for u in done]
+    attached = await uploads.attachments(cid, ids)
+    assert len(attached) == 1 + MAX_QUEUED_IMAGES

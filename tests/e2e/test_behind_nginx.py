@@ -113,7 +113,13 @@ async def test_metrics_are_not_public_through_the_proxy_and_need_their_token(pro
         anonymous = await http.get(direct)
         wrong = await http.get(direct, headers={"Authorization": "Bearer guess"})
         scraper = await http.get(direct, headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        # A scraper addresses the replica by its IP: behind their token, metrics answer it.
+        by_ip = await http.get(
+            direct,
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}", "Host": "10.1.2.3:8000"},
+        )
     # Before: 200 with every counter, through the shipped nginx, to anyone.
     assert through_proxy.status_code == 404
     assert anonymous.status_code == 401 and wrong.status_code == 401
     assert scraper.status_code == 200 and "supportbot_" in scraper.text
+    assert by_ip.status_code == 200

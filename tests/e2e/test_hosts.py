@@ -22,9 +22,12 @@ async def test_a_request_for_another_host_name_is_refused(server):
         evil = await http.get("/", headers={"Host": f"{EVIL}:{port}"})
         own = await http.get("/", headers={"Host": f"localhost:{port}"})
         probe = await http.get("/healthz", headers={"Host": f"10.1.2.3:{port}"})
+        metrics = await http.get("/metrics", headers={"Host": f"{EVIL}:{port}"})
     # Before: 200, the demo page served to any name.
     assert evil.status_code == 400 and evil.json()["code"] == "bad_host"
     assert own.status_code == 200 and probe.status_code == 200
+    # Metrics without a token of their own are not exempt: a rebinding page can't read them.
+    assert metrics.status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/ws/chat", "/ws/agent"])

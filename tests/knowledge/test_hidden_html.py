@@ -74,6 +74,13 @@ TRICKS = {
     "hidden attribute": f"<p hidden>{PLANTED}</p>",
     "aria-hidden": f'<p aria-hidden="true">{PLANTED}</p>',
     "hidden heading": f'<h2 style="display:none">{PLANTED}</h2>',
+    "almost transparent": f'<p style="opacity:0.01">{PLANTED}</p>',
+    "opacity in percent": f'<p style="opacity: 2%">{PLANTED}</p>',
+    "filter opacity": f'<p style="filter: opacity(0)">{PLANTED}</p>',
+    "scaled almost to nothing": f'<p style="transform:scale(0.001)">{PLANTED}</p>',
+    "transparent text": f'<p style="color: transparent">{PLANTED}</p>',
+    "text with zero alpha": f'<p style="color: rgba(0, 0, 0, 0)">{PLANTED}</p>',
+    "text with zero alpha, slash form": f'<p style="color: rgb(0 0 0 / 0%)">{PLANTED}</p>',
 }
 
 
@@ -116,6 +123,14 @@ VISIBLE = {
     "zero height without clipping": (
         '<p style="height:0">Overflows, so it shows.</p>',
         "Overflows, so it shows.",
+    ),
+    "a faded but legible style": (
+        '<p style="opacity:0.6; color: rgba(0, 0, 0, 0.7)">Faded, still read.</p>',
+        "Faded, still read.",
+    ),
+    "yellow text (a last channel of zero is no alpha)": (
+        '<p style="color: rgb(255, 255, 0)">Yellow on dark.</p>',
+        "Yellow on dark.",
     ),
     "semicolon inside a value": (
         "<p style=\"background:url('a;display:none'); color: red\">Still shown.</p>",

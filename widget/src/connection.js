@@ -12,10 +12,13 @@ const BACKOFF = [500, 1000, 2000, 4000, 8000];
 const IDLE = 1000;
 const TOO_MANY_REQUESTS = 4429;
 const SLOW_DOWN_MS = 30000;
-// Resends of one frame, on new connections in a row, that got no answer at all (no ack,
-// no error): past this the frame is given up, not sent again on every reconnect. A
-// server that drops the connection on a frame must not make the widget loop on it.
+// Resends of one frame, on new connections in a row each closed by a server error
+// (1011, 1013) with no answer at all (no ack, no error): past this the frame is given
+// up, not sent again on every reconnect. A server that fails on a frame must not make
+// the widget loop on it; a network drop or a restart (1006, 1001, 1012) never counts,
+// so a slow or flaky connection loses nothing.
 const MAX_UNANSWERED = 5;
+const SERVER_ERRORS = new Set([1011, 1013]);
 
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -111,6 +114,7 @@ export class Connection {
     };
     ws.onclose = (event) => {
       if (this.ws === ws) this.ws = null;
+      if (!SERVER_ERRORS.has(event.code)) this.unanswered.clear();
       if (event.code === 1008) {
         // Unknown conversation or wrong token: start a new one, keep what was unsent.
         delete this.saved.conversation_id;
