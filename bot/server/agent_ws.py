@@ -203,9 +203,13 @@ async def agent_socket(websocket: WebSocket) -> None:
     try:
         try:
             hello = frames.decode(await asyncio.wait_for(_text(websocket), HELLO_TIMEOUT))
-        except frames.FrameError as exc:
+        except (frames.FrameError, TimeoutError) as exc:
             # Say why before closing (it used to close without a word).
-            error = frames.FrameError(exc.code, f"{exc.message} Send a hello with your token.")
+            error = (
+                frames.FrameError(exc.code, f"{exc.message} Send a hello with your token.")
+                if isinstance(exc, frames.FrameError)
+                else frames.FrameError("hello_required", "Send a hello with your token first.")
+            )
             await websocket.send_json(error.frame())
             await websocket.close(code=POLICY_VIOLATION)
             return
