@@ -139,9 +139,10 @@ def decode(raw: str | bytes) -> dict[str, Any]:
     if _SURROGATE_ESCAPE.search(text) and (where := _unstorable(data, "")) is not None:
         raise FrameError(
             "invalid_input",
-            f"{where} is not valid Unicode text (it holds a lone UTF-16 "
-            "surrogate such as \\ud800, which cannot be stored); nothing of this frame "
-            "was kept.",
+            # A customer reads this in the widget: what to do first, then the detail.
+            "This holds a character that cannot be saved, so it was not sent; please type "
+            f"it again. ({where} is not valid Unicode text: a lone UTF-16 surrogate such "
+            "as \\ud800.)",
             client_id=client_id_of(data),
         )
     return data

@@ -219,7 +219,8 @@ def test_the_widget_marks_a_refused_message_not_sent_and_delivers_later_ones(tig
     failed = chat.locator(".msg.customer.failed")
     expect(failed).to_have_count(1, timeout=10_000)
     expect(failed).to_contain_text("Not sent")
-    expect(chat.locator(".msg.system").last).to_contain_text("not valid Unicode")
+    # Among the system lines (the first message's hand-over notice may come after it).
+    expect(chat.locator(".msg.system", has_text="not valid Unicode")).to_have_count(1)
     _type(chat, "and a normal one after it")
     expect(stored).to_have_count(2, timeout=15_000)
     expect(stored.last).to_have_text("and a normal one after it")
@@ -259,12 +260,14 @@ def test_the_widget_gives_up_a_frame_the_server_never_answers(tight, browser):
     # Sent once and resent five times, then given up; five in all when it was typed
     # before the first welcome (its first sending is then already a resend).
     assert len(dropped) in (5, 6), dropped
+    given_up = len(dropped)
     _type(chat, "a normal message afterwards")
     expect(chat.locator(".msg.customer[data-id]")).to_have_text(
         ["a normal message afterwards"], timeout=15_000
     )
     page.wait_for_timeout(2000)
-    assert len(dropped) == 6 and len(sockets) == 7, (len(dropped), sockets)
+    # Never sent again, and one connection per sending plus the one that goes on.
+    assert len(dropped) == given_up and len(sockets) == given_up + 1, (len(dropped), sockets)
     assert _outbox(page) == []
     assert errors == []
     context.close()
