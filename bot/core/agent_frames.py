@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from bot.core.frames import FrameError, client_id_of, decode
+from bot.core.frames import checked, client_id_of, decode
 
 ConversationId = Annotated[str, Field(min_length=1, max_length=64)]
 ClientId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -77,21 +77,4 @@ KNOWN_TYPES = ("take", "release", "close", "reply", "note", "typing", "presence"
 def parse(raw: str | bytes) -> AgentFrame:
     """Decode and check one frame an agent's console sent after its hello."""
     data = decode(raw)
-    client_id = client_id_of(data)
-    kind = data.get("type")
-    if kind not in KNOWN_TYPES:
-        raise FrameError(
-            "unknown_type",
-            f"Unknown frame type {str(kind)[:40]!r}; expected one of {', '.join(KNOWN_TYPES)}.",
-            client_id=client_id,
-        )
-    try:
-        return _ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or kind}: {e['msg']}"
-            for e in exc.errors()[:3]
-        )
-        raise FrameError(
-            "bad_frame", f"Invalid {kind} frame: {problems}.", client_id=client_id
-        ) from None
+    return checked(data, _ADAPTER, KNOWN_TYPES, client_id_of(data))

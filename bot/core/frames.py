@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import re
 from itertools import accumulate
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+F = TypeVar("F")  # a frame type of one socket
 MAX_FRAME_BYTES = 64 * 1024
 MAX_ATTACHMENTS = 5
 MAX_DEPTH = 32  # arrays and objects inside each other; real frames use 3
@@ -201,15 +202,24 @@ def parse(raw: str | bytes) -> AnyFrame:
     """Decode one text frame."""
     data = decode(raw)
     client_id = data.get("client_id") if isinstance(data.get("client_id"), str) else None
+    return checked(data, _ADAPTER, KNOWN_TYPES, client_id)
+
+
+def checked(
+    data: dict[str, Any], adapter: TypeAdapter[F], known: tuple[str, ...], client_id: str | None
+) -> F:
+    """A decoded frame as one of ``adapter``'s frame types (its ``type`` among ``known``),
+    or :class:`FrameError` ``unknown_type`` / ``bad_frame`` naming at most three problems:
+    the one check both sockets' frames go through (:mod:`bot.core.agent_frames` too)."""
     kind = data.get("type")
-    if kind not in KNOWN_TYPES:
+    if kind not in known:
         raise FrameError(
             "unknown_type",
-            f"Unknown frame type {str(kind)[:40]!r}; expected one of {', '.join(KNOWN_TYPES)}.",
+            f"Unknown frame type {str(kind)[:40]!r}; expected one of {', '.join(known)}.",
             client_id=client_id,
         )
     try:
-        return _ADAPTER.validate_python(data)
+        return adapter.validate_python(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or kind}: {e['msg']}"

@@ -112,45 +112,40 @@ class SocketLimits:
 
     def new_conversation(self, address: str) -> Refusal | None:
         """None when ``address`` may start another conversation now."""
-        if wait := self.conversations.take(address):
-            return Refusal(
-                "rate_limited",
-                f"Too many new conversations from your network: the limit is "
-                f"{self.conversations.rate.describe()}. Try again in {max(1, round(wait))} s.",
-                wait,
-            )
-        return None
+        checks = [(self.conversations, address, "new conversations from your network")]
+        return _first_empty(checks, "Try again in {} s.")
 
     def upload(self, conversation_id: str, address: str) -> Refusal | None:
         """None when ``conversation_id`` (from ``address``) may upload another file now."""
-        for limiter, key, whose in (
-            (self.uploads, conversation_id, "in this conversation"),
-            (self.upload_addresses, address, "from your network"),
-        ):
-            if wait := limiter.take(key):
-                return Refusal(
-                    "rate_limited",
-                    f"Too many uploads {whose}: the limit is {limiter.rate.describe()}. "
-                    f"Attach the file again in {max(1, round(wait))} s.",
-                    wait,
-                )
-        return None
+        checks = [
+            (self.uploads, conversation_id, "uploads in this conversation"),
+            (self.upload_addresses, address, "uploads from your network"),
+        ]
+        return _first_empty(checks, "Attach the file again in {} s.")
 
     def login(self, name: str, address: str) -> Refusal | None:
         """None when a sign-in attempt as ``name`` from ``address`` may be checked."""
         account = name_key(name)  # what sign-in matches names by
-        for limiter, key in (
-            (self.logins, f"{account}\0{address}"),
-            (self.login_addresses, address),
-        ):
-            if wait := limiter.take(key):
-                return Refusal(
-                    "rate_limited",
-                    f"Too many sign-in attempts: the limit is {limiter.rate.describe()}. "
-                    f"Try again in {max(1, round(wait))} s.",
-                    wait,
-                )
-        return None
+        checks = [
+            (self.logins, f"{account}\0{address}", "sign-in attempts"),
+            (self.login_addresses, address, "sign-in attempts"),
+        ]
+        return _first_empty(checks, "Try again in {} s.")
+
+
+def _first_empty(checks: list[tuple[KeyedLimiter, str, str]], then: str) -> Refusal | None:
+    """Take a token from each (limiter, key, what) in turn; the first that has none is
+    the refusal ("Too many <what>: the limit is …", then ``then`` with the seconds), and
+    the limiters after it are not charged."""
+    for limiter, key, what in checks:
+        if wait := limiter.take(key):
+            return Refusal(
+                "rate_limited",
+                f"Too many {what}: the limit is {limiter.rate.describe()}. "
+                + then.format(max(1, round(wait))),
+                wait,
+            )
+    return None
 
 
 class SocketGuard:
